@@ -1,0 +1,35 @@
+# `make export` and `make test` work from a fresh clone: both create .venv when it is missing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-train
+ARCHS  := vanilla
+
+.PHONY: export test lint clean-exported
+.DELETE_ON_ERROR:
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[train,dev]'
+	touch $@
+
+# Retrain only when the architecture's builder or a problem changed; re-export when any
+# of the package's code changed (conversion and parity are cheap next to training).
+exported/%/model.keras: edgeseq/architectures/%.py $(wildcard edgeseq/problems/*.py) | $(STAMP)
+	$(BIN)/edgeseq train $*
+
+exported/%/manifest.json: exported/%/model.keras $(shell find edgeseq -name '*.py') | $(STAMP)
+	$(BIN)/edgeseq export $*
+
+export: $(ARCHS:%=exported/%/manifest.json)
+	$(BIN)/edgeseq parity $(ARCHS:%=exported/%)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check edgeseq tests tools
+
+clean-exported:
+	rm -rf $(ARCHS:%=exported/%)

@@ -1,0 +1,269 @@
+"""The edgeseq command line. Imports no TensorFlow at module level: train and export load it
+when they run, so predict, info and parity of exported artifacts stay light."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import graph, manifest as manifest_file, registry
+from .errors import EdgeseqError, InputError
+from .runtimes import DEVICE_RUNTIMES, open_runner, resolve
+
+app = typer.Typer(
+    help="Ship Keras LSTM sequence models to edge devices: train, export to ONNX and TFLite, "
+         "run them without TensorFlow, and check parity with Keras.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()  # tables and answers
+err = Console(stderr=True)  # progress, logs and errors
+
+EXPORTED = Path("exported")
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+RuntimeOption = Annotated[str, typer.Option(
+    "--runtime", "-r", help="auto (by file suffix; a directory means onnx), onnx or tflite.")]
+
+
+def command(*args, **kwargs):
+    """app.command, turning EdgeseqError into a one-line message and its exit code."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*a, **kw):
+            try:
+                return fn(*a, **kw)
+            except EdgeseqError as exc:
+                err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+                raise typer.Exit(exc.exit_code) from None
+        return app.command(*args, **kwargs)(wrapper)
+    return decorate
+
+
+def emit_json(document) -> None:
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+
+
+def fmt(value: float | None, spec: str = ".2e") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+@command("list")
+def list_(as_json: JsonOption = False):
+    """List the architectures and the problems they solve."""
+    rows = [{"architecture": a.name, "problem": a.problem.name, "summary": a.problem.summary,
+             "input_shape": list(a.problem.input_shape), "model": a.model,
+             "skill": a.problem.metric.describe_target()}
+            for a in registry.ARCHITECTURES.values()]
+    if as_json:
+        return emit_json({"architectures": rows})
+    table = Table("architecture", "problem", "input", "model", "skill")
+    for r in rows:
+        table.add_row(r["architecture"], f"{r['problem']}: {r['summary']}",
+                      str(tuple(r["input_shape"])), r["model"], r["skill"])
+    out.print(table)
+
+
+def _out_dir(arch: str, out_dir: Optional[Path]) -> Path:
+    return out_dir if out_dir is not None else EXPORTED / arch
+
+
+@command()
+def train(
+    arch: Annotated[str, typer.Argument(help="Architecture name (see `edgeseq list`).")],
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Directory for model.keras; default exported/ARCH.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for data, weights and shuffling.")] = 0,
+    epochs: Annotated[Optional[int], typer.Option(min=1, help="Override the recipe's epochs.")] = None,
+):
+    """Train ARCH to its skill and save model.keras (exit 1 when the skill is not reached)."""
+    architecture = registry.get(arch)
+    from . import training  # noqa: PLC0415 - imports Keras
+
+    result = training.train(architecture, seed=seed, epochs=epochs)
+    target = architecture.problem.metric.describe_target()
+    line = f"{arch}: {result.metric} {result.value:.4f} on {training.EVAL_SAMPLES} fresh examples (skill: {target})"
+    if not result.reached:
+        err.print(f"[red]skill not reached[/] — {line}; model not saved")
+        raise typer.Exit(1)
+    path = _out_dir(arch, out_dir) / "model.keras"
+    training.save(result.model, path)
+    err.print(f"[green]skill reached[/] — {line}")
+    out.print(str(path))
+
+
+@command()
+def export(
+    arch: Annotated[str, typer.Argument(help="Architecture name (see `edgeseq list`).")],
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Artifact directory; default exported/ARCH.")] = None,
+    formats: Annotated[Optional[list[str]], typer.Option("--format", help="onnx and/or tflite (repeatable); default both.")] = None,
+    seed: Annotated[int, typer.Option(help="Training seed, used when there is no model.keras yet.")] = 0,
+    as_json: JsonOption = False,
+):
+    """Convert ARCH to ONNX and TFLite, check parity with Keras, write manifest.json.
+
+    Uses OUT/model.keras when present and trains it first otherwise. Artifacts are converted
+    into a staging directory and replace the previous ones only when parity passes.
+    """
+    architecture = registry.get(arch)
+    from .export.pipeline import FORMATS, export as run_export  # noqa: PLC0415 - imports TF
+
+    document = run_export(architecture, _out_dir(arch, out_dir), formats=tuple(formats or FORMATS),
+                          seed=seed, log=lambda m: err.print(m, highlight=False))
+    if as_json:
+        return emit_json(document)
+    show_parity(document["parity"], f"{arch}: parity with Keras")
+    out.print(f"wrote {', '.join(a['file'] for a in document['artifacts'])} and manifest.json "
+              f"to {_out_dir(arch, out_dir)}")
+
+
+def _problem_for(path: Path):
+    manifest = manifest_file.find(path)
+    if manifest is None:
+        raise InputError(f"no manifest.json beside {path}: edgeseq needs it to know the problem")
+    return registry.problem_from_manifest(manifest)
+
+
+@command()
+def predict(
+    model: Annotated[Path, typer.Argument(help="An exported .onnx or .tflite file, or its directory.")],
+    runtime: RuntimeOption = "auto",
+    text: Annotated[Optional[str], typer.Option("--input", "-i", help="The input as you would write it, e.g. 4,3,6,6,6 for vanilla.")] = None,
+    input_file: Annotated[Optional[Path], typer.Option("--input-file", help="A .npy array: one example or a batch.")] = None,
+    example: Annotated[bool, typer.Option("--example", help="Draw a fresh example; print input, expected and predicted.")] = False,
+    seed: Annotated[Optional[int], typer.Option(help="Seed for --example (default: random).")] = None,
+    as_json: JsonOption = False,
+):
+    """Run an exported model on the device runtimes and answer in the problem's own terms."""
+    if sum(x is not None and x is not False for x in (text, input_file, example)) != 1:
+        raise typer.BadParameter("give exactly one of --input, --input-file, --example")
+    path, runtime = resolve(model, runtime)
+    if runtime not in DEVICE_RUNTIMES:
+        raise InputError(f"predict runs {' and '.join(DEVICE_RUNTIMES)} artifacts, not {path.name}")
+    problem = _problem_for(path)
+    expected = None
+    if example:
+        batch, targets = problem.generate(1, np.random.default_rng(seed))
+        expected = problem.decode(targets)
+    elif input_file is not None:
+        batch = problem.load_array(input_file)
+    else:
+        batch = problem.encode(text)
+    outputs = open_runner(path, runtime).run(batch)
+    answers = problem.decode(outputs)
+    inputs = [problem.show_input(x) for x in batch]
+
+    if as_json:
+        document = {"model": str(path), "runtime": runtime}
+        if len(answers) == 1:
+            document |= {"input": inputs[0], "prediction": answers[0], "output": outputs[0].tolist()}
+            if expected is not None:
+                document["expected"] = expected[0]
+        else:
+            document |= {"inputs": inputs, "predictions": answers}
+        return emit_json(document)
+    if example:
+        width = max(len(problem.input_label), len("Predicted")) + 2
+        for label, value in ((problem.input_label, inputs[0]),
+                             ("Expected", problem.show_answer(expected[0])),
+                             ("Predicted", problem.show_answer(answers[0]))):
+            print(f"{label + ':':<{width}}{value}")
+        return
+    for answer in answers:
+        print(problem.show_answer(answer))
+
+
+def show_parity(report: dict, title: str) -> None:
+    metric = report["reference"]["metric"]
+    table = Table("runtime", "variant", "max abs", "p99 abs", "min atol", "agree",
+                  metric["name"], "passed", title=title)
+    table.add_row(report["reference"]["runtime"], "fp32", "", "", "", "",
+                  f"{metric['value']:.4f}", "reference")
+    for r in report["results"]:
+        table.add_row(r["runtime"], r["variant"], fmt(r["max_abs"], ".1e"), fmt(r["p99_abs"], ".1e"),
+                      fmt(r["min_atol"], ".1e"), fmt(r["argmax_agreement"], ".3f"),
+                      f"{r['metric']['value']:.4f}",
+                      "[green]yes[/]" if r["passed"] else f"[red]no[/] {r.get('reason', '')}")
+    out.print(table)
+    out.print(f"{report['samples']} inputs, seed {report['seed']}; tolerance atol "
+              f"{report['results'][0]['atol']:g}, rtol {report['results'][0]['rtol']:g}")
+
+
+@command()
+def parity(
+    directory: Annotated[Path, typer.Argument(help="An exported directory, e.g. exported/vanilla.")],
+    samples: Annotated[int, typer.Option(min=1, help="Number of generated inputs.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed for the generated inputs.")] = 1234,
+    as_json: JsonOption = False,
+):
+    """Compare every exported artifact with Keras on the same generated inputs.
+
+    Exit 1 if an fp32 artifact differs beyond tolerance (atol 1e-5, rtol 1e-5 unless the
+    architecture states more) or disagrees on any decision (argmax or 0.5 threshold).
+    """
+    from .parity import Tolerance, check  # noqa: PLC0415
+
+    manifest = manifest_file.load(directory)
+    arch = registry.get(manifest["architecture"])
+    problem = registry.problem_from_manifest(manifest)
+    candidates = [(a["variant"], open_runner(directory / a["file"]))
+                  for a in manifest["artifacts"] if a["format"] in DEVICE_RUNTIMES]
+    reference = open_runner(directory / "model.keras", "keras")
+    report = check(problem, reference, candidates, samples=samples, seed=seed,
+                   tolerance=Tolerance(atol=arch.training.atol))
+    if as_json:
+        emit_json(report)
+    else:
+        show_parity(report, f"{directory}: parity with Keras")
+    if not report["passed"]:
+        raise typer.Exit(1)
+
+
+@command()
+def info(
+    model: Annotated[Path, typer.Argument(help="An .onnx or .tflite file, or an exported directory.")],
+    as_json: JsonOption = False,
+):
+    """Inputs, outputs, op counts (loops flagged), bytes and sha256 of artifacts."""
+    if model.is_dir():
+        listed = manifest_file.load(model)["artifacts"]
+        paths = [model / a["file"] for a in listed if a["format"] in DEVICE_RUNTIMES]
+    else:
+        paths = [model]
+    documents = []
+    for path in paths:
+        runner = open_runner(path)
+        documents.append(manifest_file.describe_file(path) | {
+            "runtime": runner.runtime,
+            "inputs": [s.to_json() for s in runner.inputs],
+            "outputs": [s.to_json() for s in runner.outputs],
+        } | graph.summary(path, runner.runtime))
+    if as_json:
+        return emit_json(documents[0] if not model.is_dir() else {"artifacts": documents})
+    for d in documents:
+        table = Table(show_header=False, title=f"{d['file']} ({d['runtime']})", title_justify="left")
+        for spec in d["inputs"]:
+            table.add_row("input", f"{spec['name']} {spec['shape']} {spec['dtype']}")
+        for spec in d["outputs"]:
+            table.add_row("output", f"{spec['name']} {spec['shape']} {spec['dtype']}")
+        table.add_row("ops", ", ".join(f"{op}×{n}" for op, n in d["ops"].items()))
+        table.add_row("recurrent", ", ".join(d["recurrent_ops"]) or "none")
+        table.add_row("loops", "[red]" + ", ".join(d["loop_ops"]) + "[/]" if d["loop_ops"] else "none")
+        table.add_row("bytes", f"{d['bytes']:,}")
+        table.add_row("sha256", d["sha256"])
+        out.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

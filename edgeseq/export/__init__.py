@@ -1,0 +1,1 @@
+"""Conversion of a trained Keras model to edge formats. Imports TensorFlow: training install only."""

@@ -1,0 +1,69 @@
+"""What is inside an artifact: op counts, native recurrent ops, loops. No TensorFlow."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from .errors import InputError
+
+RECURRENT_OPS = {
+    "onnx": {"LSTM", "GRU", "RNN", "DynamicQuantizeLSTM"},
+    "tflite": {"UNIDIRECTIONAL_SEQUENCE_LSTM", "BIDIRECTIONAL_SEQUENCE_LSTM",
+               "UNIDIRECTIONAL_SEQUENCE_RNN", "BIDIRECTIONAL_SEQUENCE_RNN"},
+}
+
+
+def is_loop_op(runtime: str, op: str) -> bool:
+    """Ops that mean the recurrence was exported as a loop or needs a non-builtin kernel."""
+    if runtime == "onnx":
+        return op in {"Loop", "Scan"}
+    return op == "WHILE" or "TensorList" in op or op.startswith("Flex") or op == "CUSTOM"
+
+
+def op_counts(path: Path, runtime: str) -> Counter:
+    """Op type → count, over every (sub)graph of the artifact."""
+    if runtime == "onnx":
+        import onnx  # noqa: PLC0415 - only `info` and export need the graph itself
+
+        try:
+            model = onnx.load(str(path), load_external_data=False)
+        except Exception as exc:  # protobuf's DecodeError and friends
+            raise InputError(f"{path} is not an ONNX model ({type(exc).__name__})") from None
+        counts: Counter = Counter()
+
+        def walk(graph):
+            for node in graph.node:
+                counts[node.op_type] += 1
+                for attr in node.attribute:
+                    for sub in ([attr.g] if attr.HasField("g") else []) + list(attr.graphs):
+                        walk(sub)
+
+        walk(model.graph)
+        return counts
+    if runtime == "tflite":
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType  # noqa: PLC0415
+
+        try:
+            # Without the default XNNPACK delegate, which would replace ops by one DELEGATE.
+            interpreter = Interpreter(
+                model_path=str(path),
+                experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+        except (ValueError, RuntimeError) as exc:
+            raise InputError(f"{path} is not a TFLite model ({exc})") from None
+        # _get_ops_details is the interpreter's only op listing.
+        return Counter(op["op_name"] for op in interpreter._get_ops_details())
+    raise InputError(f"no op listing for {runtime} artifacts")
+
+
+def summary(path: Path, runtime: str) -> dict:
+    counts = op_counts(path, runtime)
+    recurrent = {op: n for op, n in counts.items() if op in RECURRENT_OPS.get(runtime, ())}
+    loops = {op: n for op, n in counts.items() if is_loop_op(runtime, op)}
+    return {
+        "ops": dict(sorted(counts.items())),
+        "recurrent_ops": recurrent,
+        "loop_ops": loops,
+        # "fused": the recurrence is carried by native recurrent ops and by no loop
+        "fused": bool(recurrent) and not loops,
+    }

@@ -1,0 +1,60 @@
+"""manifest.json: what an exported directory holds, with checksums. Read on the device too,
+so this module imports nothing heavy."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from .errors import InputError
+
+MANIFEST = "manifest.json"
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def describe_file(path: Path) -> dict:
+    return {"file": path.name, "bytes": path.stat().st_size, "sha256": sha256(path)}
+
+
+def load(directory: Path) -> dict:
+    """The manifest of an exported directory; InputError when absent or unreadable."""
+    path = Path(directory) / MANIFEST
+    if not path.is_file():
+        raise InputError(f"no {MANIFEST} in {directory}: not an exported directory "
+                         "(run `edgeseq export ARCH` first)")
+    try:
+        manifest = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path} is not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict) or "architecture" not in manifest:
+        raise InputError(f"{path} is not an edgeseq manifest (no 'architecture')")
+    return manifest
+
+
+def find(artifact: Path) -> dict | None:
+    """The manifest beside an artifact, if there is one."""
+    if (Path(artifact).parent / MANIFEST).is_file():
+        return load(Path(artifact).parent)
+    return None
+
+
+def entry(manifest: dict, name: str) -> dict | None:
+    return next((a for a in manifest.get("artifacts", []) if a["file"] == name), None)
+
+
+def verify(artifact: Path, manifest: dict | None) -> None:
+    """Refuse an artifact whose bytes differ from what its manifest recorded."""
+    if manifest is None:
+        return
+    listed = entry(manifest, Path(artifact).name)
+    if listed is not None and sha256(artifact) != listed["sha256"]:
+        raise InputError(f"{artifact}: sha256 does not match {MANIFEST}; "
+                         "the file changed since export (re-export it)")

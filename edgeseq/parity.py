@@ -1,0 +1,86 @@
+"""Compare outputs of a candidate runtime with the reference, Polygraphy-style: error
+statistics, the smallest tolerance that would have passed, and decision agreement.
+
+Knows nothing of runtimes: it compares arrays. `check` runs runners over one input set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .problems import Problem
+from .runtimes import Runner
+
+#: fp32 artifacts must match Keras within atol + rtol·|reference| (numpy.isclose's rule).
+ATOL = 1e-5
+RTOL = 1e-5
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    atol: float = ATOL
+    rtol: float = RTOL
+
+
+def error_stats(reference: np.ndarray, candidate: np.ndarray, rtol: float = RTOL) -> dict:
+    """Absolute and relative error, and min_atol: the smallest atol that passes with rtol."""
+    if reference.shape != candidate.shape:
+        raise ValueError(f"output shapes differ: {reference.shape} vs {candidate.shape}")
+    ref = reference.astype(np.float64)
+    err = np.abs(candidate.astype(np.float64) - ref)
+    rel = err / np.maximum(np.abs(ref), np.finfo(np.float32).tiny)
+    return {
+        "max_abs": float(err.max()),
+        "mean_abs": float(err.mean()),
+        "p99_abs": float(np.percentile(err, 99)),
+        "max_rel": float(rel.max()),
+        "min_atol": float(max(0.0, (err - rtol * np.abs(ref)).max())),
+    }
+
+
+def compare(problem: Problem, targets: np.ndarray, reference: np.ndarray,
+            candidate: np.ndarray, tolerance: Tolerance) -> dict:
+    """One candidate's report against the reference; `passed` applies the fp32 gate."""
+    stats = error_stats(reference, candidate, tolerance.rtol)
+    ref_decisions, cand_decisions = problem.decisions(reference), problem.decisions(candidate)
+    agreement = (None if ref_decisions is None
+                 else float(np.mean(ref_decisions == cand_decisions)))
+    reasons = []
+    if stats["min_atol"] > tolerance.atol:
+        reasons.append(f"max abs error {stats['max_abs']:.2e} exceeds atol {tolerance.atol:g} "
+                       f"(rtol {tolerance.rtol:g}); min_atol {stats['min_atol']:.2e}")
+    if agreement is not None and agreement < 1.0:
+        reasons.append(f"decisions agree on {agreement:.2%} of outputs, not all")
+    report = stats | {
+        "argmax_agreement": agreement,
+        "metric": {"name": problem.metric.name, "value": problem.score(targets, candidate)},
+        "atol": tolerance.atol,
+        "rtol": tolerance.rtol,
+        "passed": not reasons,
+    }
+    if reasons:
+        report["reason"] = "; ".join(reasons)
+    return report
+
+
+def check(problem: Problem, reference: Runner, candidates: list[tuple[str, Runner]],
+          samples: int = 1000, seed: int = 1234, tolerance: Tolerance = Tolerance()) -> dict:
+    """Run the same seeded inputs through the reference and every (variant, runner)."""
+    inputs, targets = problem.generate(samples, np.random.default_rng(seed))
+    expected = reference.run(inputs)
+    results = []
+    for variant, runner in candidates:
+        report = compare(problem, targets, expected, runner.run(inputs), tolerance)
+        results.append({"runtime": runner.runtime, "variant": variant,
+                        "artifact": runner.path.name} | report)
+    return {
+        "samples": samples,
+        "seed": seed,
+        "reference": {"runtime": reference.runtime,
+                      "metric": {"name": problem.metric.name,
+                                 "value": problem.score(targets, expected)}},
+        "results": results,
+        "passed": all(r["passed"] for r in results),
+    }

@@ -1,0 +1,141 @@
+"""What every problem provides. Problems are pure numpy: the device install uses them to turn
+human input into tensors and model outputs back into answers, without TensorFlow."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from ..errors import InputError
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A task metric and the skill a trained model must reach on it."""
+
+    name: str
+    higher_is_better: bool
+    target: float
+
+    def reached(self, value: float) -> bool:
+        return value >= self.target if self.higher_is_better else value <= self.target
+
+    def describe_target(self) -> str:
+        return f"{self.name} {'≥' if self.higher_is_better else '≤'} {self.target:g}"
+
+
+OutputKind = Literal["classes", "binary", "regression"]
+
+
+class Problem(ABC):
+    """A toy sequence problem: generator, encoder, decoder and metric.
+
+    Subclasses are frozen dataclasses whose fields are the problem's parameters, so that
+    `params()` round-trips through the manifest.
+    """
+
+    name: str
+    summary: str
+    metric: Metric
+    #: what a "decision" is in the outputs: argmax over the last axis, a 0.5 threshold, or none
+    output_kind: OutputKind
+    #: how `predict --example` labels the input line
+    input_label = "Input"
+
+    @property
+    @abstractmethod
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of one example, without the batch axis."""
+
+    @abstractmethod
+    def generate(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """n examples as (inputs, targets), float32, batch first."""
+
+    @abstractmethod
+    def encode(self, text: str) -> np.ndarray:
+        """One human-written input as a batch of one; raises InputError on anything else."""
+
+    @abstractmethod
+    def decode(self, outputs: np.ndarray) -> list[Any]:
+        """Model outputs (batch first) as one JSON-able answer per example."""
+
+    @abstractmethod
+    def show_input(self, x: np.ndarray) -> str:
+        """One encoded example (no batch axis) as the text a person would type."""
+
+    def show_answer(self, answer: Any) -> str:
+        if isinstance(answer, list):
+            return ",".join(str(a) for a in answer)
+        return str(answer)
+
+    @abstractmethod
+    def score(self, targets: np.ndarray, outputs: np.ndarray) -> float:
+        """The task metric of model outputs against targets."""
+
+    def decisions(self, outputs: np.ndarray) -> np.ndarray | None:
+        """The discrete choices a model's outputs make, for agreement between runtimes."""
+        if self.output_kind == "classes":
+            return np.argmax(outputs, axis=-1)
+        if self.output_kind == "binary":
+            return outputs > 0.5
+        return None
+
+    def params(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+
+    def encode_array(self, array: np.ndarray) -> np.ndarray:
+        """An array given by the user (e.g. from .npy) as a float32 batch, checked for shape."""
+        array = np.asarray(array)
+        if array.dtype.kind not in "fiub":
+            raise InputError(f"input array has dtype {array.dtype}; expected numbers")
+        if array.shape == self.input_shape:
+            array = array[np.newaxis]
+        if array.ndim != len(self.input_shape) + 1 or array.shape[1:] != self.input_shape:
+            raise InputError(
+                f"input array has shape {array.shape}; expected {self.input_shape} "
+                f"or (N, {', '.join(map(str, self.input_shape))})"
+            )
+        if array.shape[0] == 0:
+            raise InputError("input array is empty")
+        array = array.astype(np.float32)
+        if not np.isfinite(array).all():
+            raise InputError("input array contains NaN or infinity")
+        return array
+
+    def load_array(self, path: Path) -> np.ndarray:
+        """A .npy file as an encoded batch."""
+        path = Path(path)
+        if not path.is_file():
+            raise InputError(f"input file not found: {path}")
+        try:
+            array = np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise InputError(f"{path} is not a readable .npy array ({exc})") from None
+        if not isinstance(array, np.ndarray):
+            raise InputError(f"{path} holds several arrays; expected one .npy array")
+        return self.encode_array(array)
+
+
+def parse_numbers(text: str, count: int, *, kind: type = float, what: str = "values") -> list:
+    """Comma-separated numbers, exactly `count` of them, as `kind`; InputError otherwise."""
+    parts = [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
+    if len(parts) != count:
+        raise InputError(f"expected {count} comma-separated {what}, got {len(parts)}: {text!r}")
+    values = []
+    for part in parts:
+        try:
+            value = kind(part)
+        except ValueError:
+            raise InputError(f"{part!r} is not a valid {kind.__name__} in {text!r}") from None
+        if kind is float and not np.isfinite(value):
+            raise InputError(f"{part!r} is not a finite number in {text!r}")
+        values.append(value)
+    return values
+
+
+def one_hot(indices: np.ndarray, depth: int) -> np.ndarray:
+    return np.eye(depth, dtype=np.float32)[indices]

@@ -1,0 +1,54 @@
+"""The architectures edgeseq knows: one line each, pairing a problem with its builder.
+
+Importing this module imports no Keras: builders are loaded by name when a model is built.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+
+from .errors import EdgeseqError
+from .problems import Echo, Problem
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    problem: Problem
+    builder: str  # module under edgeseq.architectures
+    model: str  # one-line description of the layers
+
+    @property
+    def module(self) -> ModuleType:
+        return importlib.import_module(f"edgeseq.architectures.{self.builder}")
+
+    @property
+    def training(self):
+        return self.module.TRAINING
+
+    def build(self, keras, batch_size=None, problem: Problem | None = None):
+        return self.module.build(keras, problem or self.problem, batch_size=batch_size)
+
+
+ARCHITECTURES: dict[str, Architecture] = {
+    a.name: a
+    for a in [
+        Architecture("vanilla", Echo(), "vanilla", "LSTM(25) → Dense(10, softmax)"),
+    ]
+}
+
+
+def get(name: str) -> Architecture:
+    try:
+        return ARCHITECTURES[name]
+    except KeyError:
+        known = ", ".join(ARCHITECTURES)
+        raise EdgeseqError(f"unknown architecture {name!r}; known: {known}") from None
+
+
+def problem_from_manifest(manifest: dict) -> Problem:
+    """The problem an exported directory was trained on, with its recorded parameters."""
+    arch = get(manifest["architecture"])
+    return type(arch.problem)(**manifest["problem"]["params"])

@@ -1,0 +1,58 @@
+"""Runners by name. Importing this package imports no runtime: each is loaded on first use,
+so a device with only onnxruntime, or only LiteRT, still works."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from .. import manifest as manifest_file
+from ..errors import InputError
+from .base import Runner, TensorSpec
+
+#: runtime name → (artifact suffix, "module:Class")
+RUNTIMES = {
+    "onnx": (".onnx", "onnx_runner:OnnxRunner"),
+    "tflite": (".tflite", "tflite_runner:TfliteRunner"),
+    "keras": (".keras", "keras_runner:KerasRunner"),
+}
+DEVICE_RUNTIMES = ("onnx", "tflite")
+
+
+def runtime_for(path: Path) -> str:
+    for name, (suffix, _) in RUNTIMES.items():
+        if Path(path).suffix == suffix:
+            return name
+    raise InputError(f"cannot tell the runtime of {path}: expected a "
+                     f"{', '.join(s for s, _ in RUNTIMES.values())} file")
+
+
+def resolve(model: Path, runtime: str = "auto") -> tuple[Path, str]:
+    """An artifact path and its runtime from a file or an exported directory."""
+    model = Path(model)
+    if runtime != "auto" and runtime not in RUNTIMES:
+        raise InputError(f"unknown runtime {runtime!r}; expected auto, {', '.join(RUNTIMES)}")
+    if model.is_dir():
+        manifest_file.load(model)  # a directory must be an export
+        runtime = "onnx" if runtime == "auto" else runtime
+        model = model / f"model{RUNTIMES[runtime][0]}"
+    if not model.exists():
+        raise InputError(f"model file not found: {model}")
+    if not model.is_file():
+        raise InputError(f"{model} is not a file")
+    by_suffix = runtime_for(model)
+    if runtime not in ("auto", by_suffix):
+        raise InputError(f"--runtime {runtime} cannot run {model.name} (a {by_suffix} file)")
+    return model, by_suffix
+
+
+def open_runner(model: Path, runtime: str = "auto", **options) -> Runner:
+    """Load an artifact after checking it against its manifest's sha256."""
+    path, runtime = resolve(model, runtime)
+    manifest_file.verify(path, manifest_file.find(path))
+    module_name, class_name = RUNTIMES[runtime][1].split(":")
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    return getattr(module, class_name)(path, **options)
+
+
+__all__ = ["DEVICE_RUNTIMES", "RUNTIMES", "Runner", "TensorSpec", "open_runner", "resolve"]

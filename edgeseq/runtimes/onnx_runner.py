@@ -1,0 +1,43 @@
+"""onnxruntime."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from ..errors import InputError
+from .base import Runner, TensorSpec
+
+_DTYPES = {"tensor(float)": "float32", "tensor(int64)": "int64", "tensor(int32)": "int32",
+           "tensor(int8)": "int8", "tensor(uint8)": "uint8", "tensor(float16)": "float16"}
+
+
+def _spec(node) -> TensorSpec:
+    shape = tuple(d if isinstance(d, int) else None for d in node.shape)
+    return TensorSpec(node.name, shape, _DTYPES.get(node.type, node.type))
+
+
+class OnnxRunner(Runner):
+    runtime = "onnx"
+
+    def __init__(self, path: Path, threads: int = 1):
+        self.path = Path(path)
+        options = ort.SessionOptions()
+        # One thread: these models are tiny, and batch-1 latency is what a device sees.
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(self.path), options,
+                                                providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own pybind exception types
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(f"{self.path} is not a loadable ONNX model ({first})") from None
+        self.inputs = [_spec(i) for i in self.session.get_inputs()]
+        self.outputs = [_spec(o) for o in self.session.get_outputs()]
+        self._input_name = self.inputs[0].name
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self._input_name: batch})[0]

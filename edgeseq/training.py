@@ -1,0 +1,72 @@
+"""Fit an architecture to its problem's skill: seeded, batched, with progress on the terminal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .atomic import atomic_path
+from .registry import Architecture
+
+#: held-out examples the skill is measured on, drawn from a stream the training data never uses
+EVAL_SAMPLES = 1000
+EVAL_SEED_OFFSET = 10_007
+
+console = Console(stderr=True)
+
+
+@dataclass
+class TrainResult:
+    model: keras.Model
+    metric: str
+    value: float
+    reached: bool
+    epochs: int
+
+
+class _RichProgress(keras.callbacks.Callback):
+    """One bar over all batches, with the running loss: Keras's own bar floods logs."""
+
+    def __init__(self, progress: Progress, epochs: int, steps: int):
+        super().__init__()
+        self.progress, self.epochs = progress, epochs
+        self.task = progress.add_task("training", total=epochs * steps, loss=float("nan"), epoch=0)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.progress.update(self.task, epoch=epoch + 1)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.progress.update(self.task, advance=1, loss=(logs or {}).get("loss", float("nan")))
+
+
+def train(arch: Architecture, seed: int = 0, epochs: int | None = None) -> TrainResult:
+    recipe = arch.training
+    epochs = epochs or recipe.epochs
+    keras.utils.set_random_seed(seed)
+    x, y = arch.problem.generate(recipe.samples, np.random.default_rng(seed))
+    model = arch.build(keras)
+    model.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), loss=recipe.loss)
+    steps = -(-recipe.samples // recipe.batch_size)
+    with Progress(TextColumn(f"[bold]{arch.name}[/] epoch {{task.fields[epoch]}}/{epochs}"),
+                  BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.4f}"),
+                  TimeElapsedColumn(), console=console, transient=False) as progress:
+        model.fit(x, y, epochs=epochs, batch_size=recipe.batch_size, shuffle=True, verbose=0,
+                  callbacks=[_RichProgress(progress, epochs, steps)])
+    value = evaluate(arch, model, seed)
+    return TrainResult(model, arch.problem.metric.name, value,
+                       arch.problem.metric.reached(value), epochs)
+
+
+def evaluate(arch: Architecture, model: keras.Model, seed: int = 0) -> float:
+    x, y = arch.problem.generate(EVAL_SAMPLES, np.random.default_rng(seed + EVAL_SEED_OFFSET))
+    return arch.problem.score(y, np.asarray(model.predict(x, verbose=0, batch_size=256)))
+
+
+def save(model: keras.Model, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        model.save(tmp)

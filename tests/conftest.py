@@ -1,0 +1,48 @@
+"""Shared fixtures. Parity is a property of conversion, so most tests export small seeded
+*untrained* models; only the skill tests train for real."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edgeseq import registry
+
+ARCHS = list(registry.ARCHITECTURES)
+
+
+def export_untrained(arch_name: str, out_dir: Path, seed: int = 0) -> Path:
+    import keras
+
+    from edgeseq.export.pipeline import export
+    from edgeseq.training import save
+
+    arch = registry.get(arch_name)
+    keras.utils.set_random_seed(seed)
+    save(arch.build(keras), out_dir / "model.keras")
+    export(arch, out_dir, log=lambda _: None)
+    return out_dir
+
+
+@pytest.fixture(scope="session")
+def untrained(tmp_path_factory):
+    """arch name → directory with a seeded untrained model exported (made once per session)."""
+    made: dict[str, Path] = {}
+
+    def get(arch_name: str) -> Path:
+        if arch_name not in made:
+            made[arch_name] = export_untrained(arch_name, tmp_path_factory.mktemp(arch_name))
+        return made[arch_name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def trained_vanilla(tmp_path_factory) -> Path:
+    """The vanilla model trained to its skill and exported, as `make export` does."""
+    from edgeseq.export.pipeline import export
+
+    out_dir = tmp_path_factory.mktemp("vanilla-trained")
+    export(registry.get("vanilla"), out_dir, log=lambda _: None)
+    return out_dir

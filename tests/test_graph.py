@@ -1,0 +1,26 @@
+"""Recurrent layers export as native ops, never loops (checked the way tf2onnx's tests do:
+count the ops)."""
+
+import pytest
+
+from edgeseq import graph, manifest
+
+from .conftest import ARCHS
+
+
+@pytest.mark.parametrize("runtime", ["onnx", "tflite"])
+@pytest.mark.parametrize("arch", ARCHS)
+def test_recurrent_layers_are_native_ops_without_loops(untrained, arch, runtime):
+    path = untrained(arch) / f"model.{runtime}"
+    summary = graph.summary(path, runtime)
+    assert summary["recurrent_ops"], summary["ops"]
+    assert summary["loop_ops"] == {}, summary["ops"]
+    assert summary["fused"]
+    entry = manifest.entry(manifest.load(path.parent), path.name)
+    assert entry["fused"] is True and entry["loop_ops"] == {}
+
+
+def test_vanilla_tflite_is_the_four_op_fused_graph(untrained):
+    ops = graph.op_counts(untrained("vanilla") / "model.tflite", "tflite")
+    assert ops == {"UNIDIRECTIONAL_SEQUENCE_LSTM": 1, "STRIDED_SLICE": 1,
+                   "FULLY_CONNECTED": 1, "SOFTMAX": 1}
