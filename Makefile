@@ -3,10 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-train
-ARCHS  := vanilla
+ARCHS  := vanilla stacked cnn_lstm encoder_decoder bidirectional generative
 
 .PHONY: export test lint clean-exported
 .DELETE_ON_ERROR:
+# model.keras is an intermediate of the pattern chain: keep it, it is the trained model.
+.PRECIOUS: exported/%/model.keras
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
