@@ -196,18 +196,7 @@ def show_parity(report: dict, title: str) -> None:
               f"{report['results'][0]['atol']:g}, rtol {report['results'][0]['rtol']:g}")
 
 
-@command()
-def parity(
-    directory: Annotated[Path, typer.Argument(help="An exported directory, e.g. exported/vanilla.")],
-    samples: Annotated[int, typer.Option(min=1, help="Number of generated inputs.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Seed for the generated inputs.")] = 1234,
-    as_json: JsonOption = False,
-):
-    """Compare every exported artifact with Keras on the same generated inputs.
-
-    Exit 1 if an fp32 artifact differs beyond tolerance (atol 1e-5, rtol 1e-5 unless the
-    architecture states more) or disagrees on any decision (argmax or 0.5 threshold).
-    """
+def _parity_of(directory: Path, samples: int, seed: int) -> dict:
     from .parity import Tolerance, check  # noqa: PLC0415
 
     manifest = manifest_file.load(directory)
@@ -216,14 +205,87 @@ def parity(
     candidates = [(a["variant"], open_runner(directory / a["file"]))
                   for a in manifest["artifacts"] if a["format"] in DEVICE_RUNTIMES]
     reference = open_runner(directory / "model.keras", "keras")
-    report = check(problem, reference, candidates, samples=samples, seed=seed,
-                   tolerance=Tolerance(atol=arch.training.atol))
+    return check(problem, reference, candidates, samples=samples, seed=seed,
+                 tolerance=Tolerance(atol=arch.training.atol))
+
+
+def show_parity_summary(reports: dict[str, dict]) -> None:
+    """One row per architecture: the task metric and max abs error on each runtime."""
+    runtimes = ["onnx", "tflite"]
+    table = Table("architecture", "metric", "keras",
+                  *[f"{rt} {col}" for rt in runtimes for col in ("metric", "max abs")],
+                  "passed", title="parity with Keras, fp32")
+    for name, report in reports.items():
+        by_runtime = {r["runtime"]: r for r in report["results"] if r["variant"] == "fp32"}
+        cells = []
+        for rt in runtimes:
+            r = by_runtime.get(rt)
+            cells += ([f"{r['metric']['value']:.4f}", fmt(r["max_abs"], ".1e")] if r else ["-", "-"])
+        table.add_row(name, report["reference"]["metric"]["name"],
+                      f"{report['reference']['metric']['value']:.4f}", *cells,
+                      "[green]yes[/]" if report["passed"] else "[red]no[/]")
+    out.print(table)
+
+
+@command()
+def parity(
+    directories: Annotated[list[Path], typer.Argument(help="Exported directories, e.g. exported/vanilla.")],
+    samples: Annotated[int, typer.Option(min=1, help="Number of generated inputs.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed for the generated inputs.")] = 1234,
+    as_json: JsonOption = False,
+):
+    """Compare every exported artifact with Keras on the same generated inputs.
+
+    Exit 1 if an fp32 artifact differs beyond tolerance (atol 1e-5, rtol 1e-5 unless the
+    architecture states more) or disagrees on any decision (argmax or 0.5 threshold).
+    With several directories, prints one summary table (JSON: reports by architecture).
+    """
+    reports = {}
+    for directory in directories:
+        report = _parity_of(directory, samples, seed)
+        reports[manifest_file.load(directory)["architecture"] if len(directories) > 1
+                else str(directory)] = report
     if as_json:
-        emit_json(report)
+        emit_json(next(iter(reports.values())) if len(reports) == 1 else {"architectures": reports})
+    elif len(reports) == 1:
+        show_parity(next(iter(reports.values())), f"{directories[0]}: parity with Keras")
     else:
-        show_parity(report, f"{directory}: parity with Keras")
-    if not report["passed"]:
+        show_parity_summary(reports)
+    if not all(r["passed"] for r in reports.values()):
         raise typer.Exit(1)
+
+
+@command()
+def generate(
+    model: Annotated[Path, typer.Argument(help="An exported generative .onnx or .tflite file, or its directory.")],
+    runtime: RuntimeOption = "auto",
+    plot: Annotated[Optional[Path], typer.Option("--plot", help="Save the generated rectangle beside a true one (PNG).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the true rectangle drawn for --plot.")] = 0,
+    as_json: JsonOption = False,
+):
+    """Draw a rectangle from (0,0), corner by corner, feeding each prediction back in."""
+    path, runtime = resolve(model, runtime)
+    if runtime not in DEVICE_RUNTIMES:
+        raise InputError(f"generate runs {' and '.join(DEVICE_RUNTIMES)} artifacts, not {path.name}")
+    problem = _problem_for(path)
+    if not hasattr(problem, "rollout"):
+        raise InputError(f"{path} solves {problem.name}, which generates nothing; "
+                         "use a generative model (exported/generative)")
+    corners = problem.rollout(open_runner(path, runtime).run)
+    score = problem.rollout_score(corners)
+    if plot is not None:
+        from . import plots  # noqa: PLC0415
+
+        rng = np.random.default_rng(seed)
+        plots.rectangles(corners, problem.outline(rng.random(), rng.random()), plot,
+                         f"{runtime}: {problem.metric.name} {score:.4f}")
+    if as_json:
+        return emit_json({"model": str(path), "runtime": runtime,
+                          "corners": [[round(float(v), 6) for v in c] for c in corners],
+                          problem.metric.name: score})
+    for x, y in corners:
+        print(f"{x:.4f},{y:.4f}")
+    err.print(f"{problem.metric.name} {score:.4f} (0 is a perfect rectangle)")
 
 
 @command()

@@ -40,7 +40,7 @@ def error_stats(reference: np.ndarray, candidate: np.ndarray, rtol: float = RTOL
     }
 
 
-def compare(problem: Problem, targets: np.ndarray, reference: np.ndarray,
+def compare(problem: Problem, inputs: np.ndarray, targets: np.ndarray, reference: np.ndarray,
             candidate: np.ndarray, tolerance: Tolerance) -> dict:
     """One candidate's report against the reference; `passed` applies the fp32 gate."""
     stats = error_stats(reference, candidate, tolerance.rtol)
@@ -55,7 +55,7 @@ def compare(problem: Problem, targets: np.ndarray, reference: np.ndarray,
         reasons.append(f"decisions agree on {agreement:.2%} of outputs, not all")
     report = stats | {
         "argmax_agreement": agreement,
-        "metric": {"name": problem.metric.name, "value": problem.score(targets, candidate)},
+        "metric": {"name": problem.metric.name, "value": problem.score(inputs, targets, candidate)},
         "atol": tolerance.atol,
         "rtol": tolerance.rtol,
         "passed": not reasons,
@@ -72,7 +72,7 @@ def check(problem: Problem, reference: Runner, candidates: list[tuple[str, Runne
     expected = reference.run(inputs)
     results = []
     for variant, runner in candidates:
-        report = compare(problem, targets, expected, runner.run(inputs), tolerance)
+        report = compare(problem, inputs, targets, expected, runner.run(inputs), tolerance)
         results.append({"runtime": runner.runtime, "variant": variant,
                         "artifact": runner.path.name} | report)
     return {
@@ -80,7 +80,7 @@ def check(problem: Problem, reference: Runner, candidates: list[tuple[str, Runne
         "seed": seed,
         "reference": {"runtime": reference.runtime,
                       "metric": {"name": problem.metric.name,
-                                 "value": problem.score(targets, expected)}},
+                                 "value": problem.score(inputs, targets, expected)}},
         "results": results,
         "passed": all(r["passed"] for r in results),
     }

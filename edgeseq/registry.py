@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from .errors import EdgeseqError
-from .problems import Echo, Problem
+from .problems import Addition, CumulativeSum, DampedSine, Echo, MovingLine, Problem, Rectangles
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,14 @@ ARCHITECTURES: dict[str, Architecture] = {
     a.name: a
     for a in [
         Architecture("vanilla", Echo(), "vanilla", "LSTM(25) → Dense(10, softmax)"),
+        Architecture("stacked", DampedSine(), "stacked", "LSTM(20, seq) → LSTM(20) → Dense(5)"),
+        Architecture("cnn_lstm", MovingLine(), "cnn_lstm",
+                     "TD(Conv2D(2, 2×2) → MaxPool → Flatten) → LSTM(50) → Dense(1, sigmoid)"),
+        Architecture("encoder_decoder", Addition(), "encoder_decoder",
+                     "LSTM(75) → RepeatVector(2) → LSTM(50, seq) → TD(Dense(12, softmax))"),
+        Architecture("bidirectional", CumulativeSum(), "bidirectional",
+                     "Bidirectional(LSTM(50, seq)) → TD(Dense(1, sigmoid))"),
+        Architecture("generative", Rectangles(), "generative", "LSTM(10) → Dense(2)"),
     ]
 }
 

@@ -64,7 +64,7 @@ def train(arch: Architecture, seed: int = 0, epochs: int | None = None) -> Train
 
 def evaluate(arch: Architecture, model: keras.Model, seed: int = 0) -> float:
     x, y = arch.problem.generate(EVAL_SAMPLES, np.random.default_rng(seed + EVAL_SEED_OFFSET))
-    return arch.problem.score(y, np.asarray(model.predict(x, verbose=0, batch_size=256)))
+    return arch.problem.score(x, y, np.asarray(model.predict(x, verbose=0, batch_size=256)))
 
 
 def save(model: keras.Model, path: Path) -> None:

@@ -30,8 +30,8 @@ def test_generator_is_seeded():
 def test_score_is_accuracy():
     _, y = echo.generate(4, np.random.default_rng(0))
     wrong = np.roll(y, 1, axis=-1)
-    assert echo.score(y, y) == 1.0
-    assert echo.score(y, np.concatenate([y[:2], wrong[2:]])) == 0.5
+    assert echo.score(None, y, y) == 1.0
+    assert echo.score(None, y, np.concatenate([y[:2], wrong[2:]])) == 0.5
 
 
 @given(st.lists(st.integers(0, 9), min_size=5, max_size=5))

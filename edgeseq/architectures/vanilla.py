@@ -2,7 +2,7 @@
 
 from . import Training
 
-TRAINING = Training(samples=10_000, epochs=12, batch_size=32, loss="categorical_crossentropy",
+TRAINING = Training(samples=10_000, epochs=8, batch_size=32, loss="categorical_crossentropy",
                     learning_rate=5e-3)
 
 

@@ -73,8 +73,8 @@ class Problem(ABC):
         return str(answer)
 
     @abstractmethod
-    def score(self, targets: np.ndarray, outputs: np.ndarray) -> float:
-        """The task metric of model outputs against targets."""
+    def score(self, inputs: np.ndarray, targets: np.ndarray, outputs: np.ndarray) -> float:
+        """The task metric of model outputs for these inputs and targets."""
 
     def decisions(self, outputs: np.ndarray) -> np.ndarray | None:
         """The discrete choices a model's outputs make, for agreement between runtimes."""
@@ -139,3 +139,18 @@ def parse_numbers(text: str, count: int, *, kind: type = float, what: str = "val
 
 def one_hot(indices: np.ndarray, depth: int) -> np.ndarray:
     return np.eye(depth, dtype=np.float32)[indices]
+
+
+def check_one_hot(batch: np.ndarray) -> np.ndarray:
+    if not (np.isin(batch, (0.0, 1.0)).all() and (batch.sum(axis=-1) == 1).all()):
+        raise InputError("input array is not one-hot: each step needs exactly one 1")
+    return batch
+
+
+def check_range(batch: np.ndarray, low: float, high: float, *, closed: bool = False) -> np.ndarray:
+    """Values outside what the model was trained on give confident nonsense: refuse them."""
+    upper_ok = batch <= high if closed else batch < high
+    if not ((batch >= low) & upper_ok).all():
+        bad = batch[~((batch >= low) & upper_ok)].flat[0]
+        raise InputError(f"value {bad:g} is outside [{low:g}, {high:g}{']' if closed else ')'}")
+    return batch

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from .base import Metric, Problem, one_hot, parse_numbers
+from .base import Metric, Problem, check_one_hot, one_hot, parse_numbers
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,7 @@ class Echo(Problem):
         return one_hot(np.array([values]), self.features)
 
     def encode_array(self, array: np.ndarray) -> np.ndarray:
-        batch = super().encode_array(array)
-        if not (np.isin(batch, (0.0, 1.0)).all() and (batch.sum(axis=-1) == 1).all()):
-            raise InputError("input array is not one-hot: each step needs exactly one 1")
-        return batch
+        return check_one_hot(super().encode_array(array))
 
     def decode(self, outputs: np.ndarray) -> list[int]:
         return [int(v) for v in np.argmax(outputs, axis=-1)]
@@ -52,5 +49,5 @@ class Echo(Problem):
     def show_input(self, x: np.ndarray) -> str:
         return ",".join(str(v) for v in np.argmax(x, axis=-1))
 
-    def score(self, targets: np.ndarray, outputs: np.ndarray) -> float:
+    def score(self, inputs: np.ndarray, targets: np.ndarray, outputs: np.ndarray) -> float:
         return float(np.mean(np.argmax(targets, -1) == np.argmax(outputs, -1)))
