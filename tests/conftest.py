@@ -39,10 +39,23 @@ def untrained(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def trained_vanilla(tmp_path_factory) -> Path:
-    """The vanilla model trained to its skill and exported, as `make export` does."""
+def trained(tmp_path_factory):
+    """arch name → directory with the model trained to its skill and exported, as
+    `make export` does (made once per session; training is what costs here)."""
     from edgeseq.export.pipeline import export
 
-    out_dir = tmp_path_factory.mktemp("vanilla-trained")
-    export(registry.get("vanilla"), out_dir, log=lambda _: None)
-    return out_dir
+    made: dict[str, Path] = {}
+
+    def get(arch_name: str) -> Path:
+        if arch_name not in made:
+            out_dir = tmp_path_factory.mktemp(f"{arch_name}-trained")
+            export(registry.get(arch_name), out_dir, log=lambda _: None)
+            made[arch_name] = out_dir
+        return made[arch_name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def trained_vanilla(trained) -> Path:
+    return trained("vanilla")
