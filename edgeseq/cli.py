@@ -104,6 +104,11 @@ def export(
     arch: Annotated[str, typer.Argument(help="Architecture name (see `edgeseq list`).")],
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Artifact directory; default exported/ARCH.")] = None,
     formats: Annotated[Optional[list[str]], typer.Option("--format", help="onnx and/or tflite (repeatable); default both.")] = None,
+    quantize: Annotated[Optional[list[str]], typer.Option(
+        "--quantize", "-q",
+        help="Also write quantized variants (repeatable): none, float16 (TFLite), dynamic "
+             "(dynamic-range int8), int8 (full integer / static QDQ), int16x8 (TFLite). A variant "
+             "is kept only if its task metric stays within the gate.")] = None,
     seed: Annotated[int, typer.Option(help="Training seed, used when there is no model.keras yet.")] = 0,
     as_json: JsonOption = False,
 ):
@@ -116,12 +121,24 @@ def export(
     from .export.pipeline import FORMATS, export as run_export  # noqa: PLC0415 - imports TF
 
     document = run_export(architecture, _out_dir(arch, out_dir), formats=tuple(formats or FORMATS),
-                          seed=seed, log=lambda m: err.print(m, highlight=False))
+                          quantize=_variants(quantize or []), seed=seed,
+                          log=lambda m: err.print(m, highlight=False))
     if as_json:
         return emit_json(document)
-    show_parity(document["parity"], f"{arch}: parity with Keras")
+    show_parity(document["parity"], f"{arch}: parity with Keras", document["rejected"])
     out.print(f"wrote {', '.join(a['file'] for a in document['artifacts'])} and manifest.json "
               f"to {_out_dir(arch, out_dir)}")
+
+
+QUANTIZE = {"none": None, "float16": "float16", "dynamic": "dynamic-int8", "int8": "int8",
+            "int16x8": "int16x8"}
+
+
+def _variants(names: list[str]) -> tuple[str, ...]:
+    unknown = [n for n in names if n not in QUANTIZE]
+    if unknown:
+        raise EdgeseqError(f"unknown quantization {unknown[0]!r}; expected one of {', '.join(QUANTIZE)}")
+    return tuple(dict.fromkeys(QUANTIZE[n] for n in names if QUANTIZE[n]))
 
 
 def _problem_for(path: Path):
@@ -180,7 +197,7 @@ def predict(
         print(problem.show_answer(answer))
 
 
-def show_parity(report: dict, title: str) -> None:
+def show_parity(report: dict, title: str, rejected: list[dict] = ()) -> None:
     metric = report["reference"]["metric"]
     table = Table("runtime", "variant", "max abs", "p99 abs", "min atol", "agree",
                   metric["name"], "passed", title=title)
@@ -191,30 +208,40 @@ def show_parity(report: dict, title: str) -> None:
                       fmt(r["min_atol"], ".1e"), fmt(r["argmax_agreement"], ".3f"),
                       f"{r['metric']['value']:.4f}",
                       "[green]yes[/]" if r["passed"] else f"[red]no[/] {r.get('reason', '')}")
+    for r in rejected:
+        has_stats = r.get("max_abs") is not None
+        table.add_row(r["runtime"], r["variant"], fmt(r.get("max_abs"), ".1e"),
+                      fmt(r.get("p99_abs"), ".1e"), fmt(r.get("min_atol"), ".1e"),
+                      fmt(r.get("argmax_agreement"), ".3f"),
+                      f"{r['metric']['value']:.4f}" if has_stats else "-", "[red]rejected[/]")
     out.print(table)
+    for r in rejected:
+        out.print(f"[red]rejected[/] {r['runtime']} {r['variant']}: {r['reason']}", highlight=False)
     out.print(f"{report['samples']} inputs, seed {report['seed']}; tolerance atol "
               f"{report['results'][0]['atol']:g}, rtol {report['results'][0]['rtol']:g}")
 
 
-def _parity_of(directory: Path, samples: int, seed: int) -> dict:
+def _parity_of(directory: Path, manifest: dict, samples: int, seed: int) -> dict:
     from .parity import Tolerance, check  # noqa: PLC0415
 
-    manifest = manifest_file.load(directory)
     arch = registry.get(manifest["architecture"])
     problem = registry.problem_from_manifest(manifest)
     candidates = [(a["variant"], open_runner(directory / a["file"]))
-                  for a in manifest["artifacts"] if a["format"] in DEVICE_RUNTIMES]
+                  for a in manifest["artifacts"]
+                  if a["format"] in DEVICE_RUNTIMES and a.get("variant") != "floor"]
     reference = open_runner(directory / "model.keras", "keras")
     return check(problem, reference, candidates, samples=samples, seed=seed,
                  tolerance=Tolerance(atol=arch.training.atol))
 
 
-def show_parity_summary(reports: dict[str, dict]) -> None:
-    """One row per architecture: the task metric and max abs error on each runtime."""
+def show_parity_summary(reports: dict[str, dict], manifests: dict[str, dict]) -> None:
+    """One row per architecture (fp32 on each runtime), then one per quantized variant."""
     runtimes = ["onnx", "tflite"]
     table = Table("architecture", "metric", "keras",
                   *[f"{rt} {col}" for rt in runtimes for col in ("metric", "max abs")],
                   "passed", title="parity with Keras, fp32")
+    variants = Table("architecture", "runtime", "variant", "bytes", "× fp32", "metric",
+                     "max abs", "passed", title="quantized variants (gate: task metric)")
     for name, report in reports.items():
         by_runtime = {r["runtime"]: r for r in report["results"] if r["variant"] == "fp32"}
         cells = []
@@ -224,7 +251,18 @@ def show_parity_summary(reports: dict[str, dict]) -> None:
         table.add_row(name, report["reference"]["metric"]["name"],
                       f"{report['reference']['metric']['value']:.4f}", *cells,
                       "[green]yes[/]" if report["passed"] else "[red]no[/]")
+        sizes = {a["file"]: a["bytes"] for a in manifests[name]["artifacts"]}
+        fp32 = {a["format"]: a["bytes"] for a in manifests[name]["artifacts"] if a.get("variant") == "fp32"}
+        for r in [r for r in report["results"] if r["variant"] != "fp32"] + manifests[name].get("rejected", []):
+            size = sizes.get(r["artifact"])
+            variants.add_row(name, r["runtime"], r["variant"], f"{size:,}" if size else "-",
+                             f"{size / fp32[r['runtime']]:.2f}" if size else "-",
+                             f"{r['metric']['value']:.4f}" if r.get("metric") else "-",
+                             fmt(r.get("max_abs"), ".1e"),
+                             "[green]yes[/]" if r["passed"] else f"[red]no[/] {r['reason']}")
     out.print(table)
+    if variants.row_count:
+        out.print(variants)
 
 
 @command()
@@ -240,17 +278,17 @@ def parity(
     architecture states more) or disagrees on any decision (argmax or 0.5 threshold).
     With several directories, prints one summary table (JSON: reports by architecture).
     """
-    reports = {}
+    reports, manifests = {}, {}
     for directory in directories:
-        report = _parity_of(directory, samples, seed)
-        reports[manifest_file.load(directory)["architecture"] if len(directories) > 1
-                else str(directory)] = report
+        manifest = manifest_file.load(directory)
+        key = manifest["architecture"] if len(directories) > 1 else str(directory)
+        reports[key], manifests[key] = _parity_of(directory, manifest, samples, seed), manifest
     if as_json:
         emit_json(next(iter(reports.values())) if len(reports) == 1 else {"architectures": reports})
     elif len(reports) == 1:
         show_parity(next(iter(reports.values())), f"{directories[0]}: parity with Keras")
     else:
-        show_parity_summary(reports)
+        show_parity_summary(reports, manifests)
     if not all(r["passed"] for r in reports.values()):
         raise typer.Exit(1)
 
@@ -296,7 +334,8 @@ def info(
     """Inputs, outputs, op counts (loops flagged), bytes and sha256 of artifacts."""
     if model.is_dir():
         listed = manifest_file.load(model)["artifacts"]
-        paths = [model / a["file"] for a in listed if a["format"] in DEVICE_RUNTIMES]
+        paths = [model / a["file"] for a in listed
+                 if a["format"] in DEVICE_RUNTIMES and a.get("variant") != "floor"]
     else:
         paths = [model]
     documents = []
@@ -321,6 +360,48 @@ def info(
         table.add_row("bytes", f"{d['bytes']:,}")
         table.add_row("sha256", d["sha256"])
         out.print(table)
+
+
+@command()
+def bench(
+    directory: Annotated[Path, typer.Argument(help="An exported directory, e.g. exported/vanilla.")],
+    calls: Annotated[int, typer.Option(min=1, help="Timed batch-1 calls per onnx/tflite row, after warm-up.")] = 1000,
+    keras_calls: Annotated[int, typer.Option(min=1, help="Timed calls per Keras row (one takes ms).")] = 100,
+    batch: Annotated[int, typer.Option(min=1, help="Batch size of the batch throughput.")] = 64,
+    plot: Annotated[Optional[Path], typer.Option("--plot", help="Save a bar chart of p50 latency (PNG, log scale).")] = None,
+    as_json: JsonOption = False,
+):
+    """Latency p50/p99, throughput, load time, peak RSS and bytes per runtime, beside the
+    runtime's floor (the same runtime on a one-Reshape model). One process per row."""
+    from . import bench as benchmark  # noqa: PLC0415
+
+    document = benchmark.run(directory, calls=calls, batch=batch, keras_calls=keras_calls,
+                             log=lambda m: err.print(m, highlight=False))
+    for line in document["skipped"]:
+        err.print(f"skipped {line}", highlight=False)
+    if plot is not None:
+        benchmark.plot(document, plot)
+    if as_json:
+        return emit_json(document)
+    from rich import box  # noqa: PLC0415
+    from rich.table import Column  # noqa: PLC0415
+
+    us, rate = benchmark.format_us, benchmark.format_rate
+    numbers = ["p50 µs", "p99 µs", "floor\np50 µs", "per s\nb1", f"per s\nb{batch}", "load\nms",
+               "RSS\nMB", "kB"]
+    table = Table(Column("runtime", no_wrap=True), "variant",
+                  *[Column(h, justify="right", no_wrap=True) for h in numbers],
+                  box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True,
+                  title=f"{directory}: {document['architecture']}, batch-1 latency and "
+                        f"throughput, {document['machine']['cpus']} CPUs")
+    for r in document["results"]:
+        table.add_row(r["runtime"], r["variant"], us(r["p50_us"]), us(r["p99_us"]),
+                      us(r["floor_p50_us"]), rate(r["throughput_per_s"]),
+                      rate(r["batch_throughput_per_s"]), f"{r['load_ms']:.1f}",
+                      f"{r['peak_rss_mb']:.0f}", f"{r['bytes'] / 1e3:.1f}")
+    out.print(table)
+    for line in document["notes"]:
+        out.print(line, highlight=False)
 
 
 def main() -> None:

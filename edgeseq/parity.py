@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .problems import Problem
+from .problems import Metric, Problem
 from .runtimes import Runner
 
 #: fp32 artifacts must match Keras within atol + rtol·|reference| (numpy.isclose's rule).
@@ -40,22 +40,52 @@ def error_stats(reference: np.ndarray, candidate: np.ndarray, rtol: float = RTOL
     }
 
 
+#: A quantized variant is worth shipping only if it still solves the problem: at most one
+#: point of a higher-is-better metric (accuracy, exact match) below Keras, or at most 10 %
+#: worse for an error metric (MAE).
+MAX_METRIC_DROP = 0.01
+MAX_ERROR_GROWTH = 0.10
+
+
+def metric_gate(metric: Metric, reference: float, value: float) -> str | None:
+    """Why a quantized variant's task metric is not good enough, or None."""
+    if metric.higher_is_better:
+        floor = reference - MAX_METRIC_DROP
+        if value < floor:
+            return (f"{metric.name} {value:.4f} is more than {MAX_METRIC_DROP:.2f} below "
+                    f"Keras ({reference:.4f})")
+    else:
+        ceiling = reference * (1 + MAX_ERROR_GROWTH)
+        if value > ceiling:
+            return (f"{metric.name} {value:.4f} is more than {MAX_ERROR_GROWTH:.0%} worse than "
+                    f"Keras ({reference:.4f})")
+    return None
+
+
 def compare(problem: Problem, inputs: np.ndarray, targets: np.ndarray, reference: np.ndarray,
-            candidate: np.ndarray, tolerance: Tolerance) -> dict:
-    """One candidate's report against the reference; `passed` applies the fp32 gate."""
+            candidate: np.ndarray, tolerance: Tolerance, variant: str = "fp32") -> dict:
+    """One candidate's report against the reference. fp32 variants pass on numerical
+    tolerance and decision agreement; quantized variants on the task metric."""
     stats = error_stats(reference, candidate, tolerance.rtol)
     ref_decisions, cand_decisions = problem.decisions(reference), problem.decisions(candidate)
     agreement = (None if ref_decisions is None
                  else float(np.mean(ref_decisions == cand_decisions)))
+    value = problem.score(inputs, targets, candidate)
     reasons = []
-    if stats["min_atol"] > tolerance.atol:
-        reasons.append(f"max abs error {stats['max_abs']:.2e} exceeds atol {tolerance.atol:g} "
-                       f"(rtol {tolerance.rtol:g}); min_atol {stats['min_atol']:.2e}")
-    if agreement is not None and agreement < 1.0:
-        reasons.append(f"decisions agree on {agreement:.2%} of outputs, not all")
+    if variant == "fp32":
+        if stats["min_atol"] > tolerance.atol:
+            reasons.append(f"max abs error {stats['max_abs']:.2e} exceeds atol {tolerance.atol:g} "
+                           f"(rtol {tolerance.rtol:g}); min_atol {stats['min_atol']:.2e}")
+        if agreement is not None and agreement < 1.0:
+            reasons.append(f"decisions agree on {agreement:.2%} of outputs, not all")
+    else:
+        reason = metric_gate(problem.metric, problem.score(inputs, targets, reference), value)
+        if reason:
+            reasons.append(reason)
     report = stats | {
         "argmax_agreement": agreement,
-        "metric": {"name": problem.metric.name, "value": problem.score(inputs, targets, candidate)},
+        "metric": {"name": problem.metric.name, "value": value},
+        "gate": "tolerance" if variant == "fp32" else "metric",
         "atol": tolerance.atol,
         "rtol": tolerance.rtol,
         "passed": not reasons,
@@ -72,7 +102,7 @@ def check(problem: Problem, reference: Runner, candidates: list[tuple[str, Runne
     expected = reference.run(inputs)
     results = []
     for variant, runner in candidates:
-        report = compare(problem, inputs, targets, expected, runner.run(inputs), tolerance)
+        report = compare(problem, inputs, targets, expected, runner.run(inputs), tolerance, variant)
         results.append({"runtime": runner.runtime, "variant": variant,
                         "artifact": runner.path.name} | report)
     return {

@@ -21,7 +21,7 @@ from ..parity import Tolerance, check
 from ..registry import Architecture
 from ..runtimes import open_runner
 from ..runtimes.keras_runner import KerasRunner
-from . import to_onnx, to_tflite
+from . import floor, tflite_worker, to_onnx, to_onnx_quantized, to_tflite
 
 FORMATS = ("onnx", "tflite")
 PARITY_SAMPLES = 1000
@@ -57,7 +57,43 @@ def load_or_train(arch: Architecture, out_dir: Path, seed: int = 0, epochs: int 
     return result.model
 
 
-def export(arch: Architecture, out_dir: Path, formats=FORMATS, seed: int = 0,
+def _convert_variants(arch: Architecture, model_path: Path, staging: Path, formats,
+                      quantize, log) -> tuple[list, list]:
+    """Quantized variants that converted, as (path, info), and the reports of those that did
+    not. TFLite conversions run in child processes (a converter crash is a reported failure)."""
+    converted, rejected = [], []
+    for fmt in formats:
+        supported = to_tflite.VARIANTS if fmt == "tflite" else to_onnx_quantized.VARIANTS
+        wanted = [v for v in quantize if v in supported and v != "fp32"]
+        for variant in (v for v in quantize if v not in supported):
+            log(f"{arch.name}: {fmt} has no {variant} variant here; skipped")
+        if not wanted:
+            continue
+        log(f"{arch.name}: {fmt} variants {', '.join(wanted)}")
+        if fmt == "tflite":
+            outcomes = tflite_worker.convert_isolated(arch.name, model_path, staging, wanted, log)
+        else:
+            outcomes = {}
+            for variant in wanted:
+                path = staging / f"model.{variant}.onnx"
+                try:
+                    info = to_onnx_quantized.convert(staging / "model.onnx", arch.problem, path, variant)
+                    outcomes[variant] = {"ok": True, "path": str(path), "info": info}
+                except Exception as exc:  # onnxruntime.quantization's errors vary by op
+                    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                    outcomes[variant] = {"ok": False, "reason": f"quantizer error: {first[:300]}"}
+        for variant in wanted:
+            outcome = outcomes[variant]
+            if outcome["ok"]:
+                converted.append((Path(outcome["path"]), outcome["info"]))
+            else:
+                log(f"{arch.name}: {fmt} {variant} not converted: {outcome['reason']}")
+                rejected.append({"runtime": fmt, "variant": variant, "artifact": None,
+                                 "passed": False, "reason": outcome["reason"]})
+    return converted, rejected
+
+
+def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed: int = 0,
            samples: int = PARITY_SAMPLES, log=print) -> dict:
     from ..training import evaluate  # noqa: PLC0415
 
@@ -79,14 +115,36 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, seed: int = 0,
             info = (to_onnx.convert(model, problem.input_shape, path) if fmt == "onnx"
                     else to_tflite.convert(arch, model, problem, path))
             converted.append((path, info | {"variant": "fp32"}))
-        runners = [(info["variant"], open_runner(path)) for path, info in converted]
+        variants, rejected = _convert_variants(arch, out_dir / "model.keras", staging, formats,
+                                               quantize, log)
+        runners = [(info["variant"], open_runner(path)) for path, info in converted + variants]
         log(f"{arch.name}: parity on {samples} inputs")
         report = check(problem, KerasRunner(model=model), runners, samples=samples,
                        tolerance=Tolerance(atol=arch.training.atol))
-        if not report["passed"]:
-            failed = next(r for r in report["results"] if not r["passed"])
-            raise CheckFailed(f"{arch.name}: {failed['artifact']} fails parity: {failed['reason']}; "
-                              "previous artifacts left in place")
+        failed_fp32 = [r for r in report["results"] if r["variant"] == "fp32" and not r["passed"]]
+        if failed_fp32:
+            raise CheckFailed(f"{arch.name}: {failed_fp32[0]['artifact']} fails parity: "
+                              f"{failed_fp32[0]['reason']}; previous artifacts left in place")
+        # A quantized variant is worth shipping only if it is smaller than fp32 (the TFLite
+        # converter leaves weight tensors under 1024 elements in float, and onnxruntime's QDQ
+        # keeps LSTMs float, so a "quantized" file can be the fp32 one or larger).
+        fp32_bytes = {info["format"]: path.stat().st_size for path, info in converted}
+        for result in report["results"]:
+            size = (staging / result["artifact"]).stat().st_size
+            if result["variant"] != "fp32" and size >= fp32_bytes[result["runtime"]]:
+                result["passed"] = False
+                result["reason"] = (f"no smaller than fp32 ({size:,} vs "
+                                    f"{fp32_bytes[result['runtime']]:,} bytes): quantization saved nothing")
+        # A quantized variant that misses a gate is reported, never published.
+        for result in [r for r in report["results"] if not r["passed"]]:
+            log(f"{arch.name}: {result['runtime']} {result['variant']} rejected: {result['reason']}")
+            rejected.append(result)
+        report["results"] = [r for r in report["results"] if r["passed"]]
+        report["passed"] = True
+        published = {r["artifact"] for r in report["results"]}
+        converted += [(path, info) for path, info in variants if path.name in published]
+        # Floor models for `edgeseq bench` (one Reshape per format), published but not gated.
+        converted += floor.write(problem.input_shape, staging, formats)
         artifacts = [manifest_file.describe_file(out_dir / "model.keras") | {"format": "keras"}]
         for path, info in converted:
             runtime = info["format"]
@@ -109,8 +167,15 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, seed: int = 0,
                    "higher_is_better": problem.metric.higher_is_better},
         "artifacts": artifacts,
         "parity": report,
+        # quantized variants that failed conversion or the task-metric gate; not written
+        "rejected": rejected,
         "versions": versions(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     write_json(out_dir / manifest_file.MANIFEST, document)
+    # Variant files of an earlier export that this one did not publish (e.g. now rejected).
+    listed = {a["file"] for a in artifacts}
+    for stale in out_dir.glob("model.*.*"):
+        if stale.name not in listed and stale.suffix in (".onnx", ".tflite"):
+            stale.unlink()
     return document

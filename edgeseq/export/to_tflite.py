@@ -1,4 +1,4 @@
-"""Keras 3 → TFLite with fused LSTM kernels.
+"""Keras 3 → TFLite with fused LSTM kernels, in fp32 or a quantized variant.
 
 Why a tf_keras twin: the TFLite converter fuses an LSTM into UNIDIRECTIONAL_SEQUENCE_LSTM only
 when the function it converts declares itself a Keras LSTM implementation
@@ -14,7 +14,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from ..atomic import atomic_path
+
+#: variant → what the converter is asked for (recorded in the manifest)
+VARIANTS = {
+    "fp32": {},
+    "float16": {"optimizations": ["DEFAULT"], "supported_types": ["float16"]},
+    "dynamic-int8": {"optimizations": ["DEFAULT"]},
+    "int8": {"optimizations": ["DEFAULT"], "supported_ops": ["TFLITE_BUILTINS_INT8"],
+             "inference_input_type": "int8", "inference_output_type": "int8"},
+    "int16x8": {"optimizations": ["DEFAULT"],
+                "supported_ops": ["EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8"]},
+}
+#: calibration inputs drawn from the problem's generator for full-integer variants
+REPRESENTATIVE_SAMPLES = 256
+CALIBRATION_SEED = 2024
 
 
 def fused_twin(arch, model, problem):
@@ -26,13 +42,29 @@ def fused_twin(arch, model, problem):
     return twin
 
 
-def convert(arch, model, problem, path: Path) -> dict:
+def convert(arch, model, problem, path: Path, variant: str = "fp32") -> dict:
     import tensorflow as tf  # noqa: PLC0415
 
+    settings = VARIANTS[variant]
     converter = tf.lite.TFLiteConverter.from_keras_model(fused_twin(arch, model, problem))
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]  # no Flex ops
+    converter.target_spec.supported_ops = [
+        getattr(tf.lite.OpsSet, op) for op in settings.get("supported_ops", ["TFLITE_BUILTINS"])]
+    if settings.get("optimizations"):
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if settings.get("supported_types"):
+        converter.target_spec.supported_types = [tf.float16]
+    for io in ("inference_input_type", "inference_output_type"):
+        if io in settings:
+            setattr(converter, io, getattr(tf, settings[io]))
+    info = {"format": "tflite", "variant": variant,
+            "route": "tf_keras twin at batch 1 → TFLiteConverter.from_keras_model (fused LSTM)"}
+    if "supported_ops" in settings:  # full-integer: calibrate on the problem's own inputs
+        inputs, _ = problem.generate(REPRESENTATIVE_SAMPLES, np.random.default_rng(CALIBRATION_SEED))
+        converter.representative_dataset = lambda: ([x[np.newaxis]] for x in inputs)
+        info["representative_samples"] = REPRESENTATIVE_SAMPLES
     flatbuffer = converter.convert()
     with atomic_path(path) as tmp:
         tmp.write_bytes(flatbuffer)
-    return {"format": "tflite",
-            "route": "tf_keras twin at batch 1 → TFLiteConverter.from_keras_model (fused LSTM)"}
+    if settings:
+        info["quantization"] = settings
+    return info

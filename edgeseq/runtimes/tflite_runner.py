@@ -16,6 +16,23 @@ def _spec(detail: dict) -> TensorSpec:
     return TensorSpec(detail["name"], shape, np.dtype(detail["dtype"]).name)
 
 
+def _quantize(batch: np.ndarray, detail: dict) -> np.ndarray:
+    """Float input → the tensor's type; integer tensors (full-int8 models) use its scale."""
+    dtype = np.dtype(detail["dtype"])
+    scale, zero_point = detail["quantization"]
+    if dtype.kind in "iu" and scale:
+        info = np.iinfo(dtype)
+        return np.clip(np.round(batch / scale + zero_point), info.min, info.max).astype(dtype)
+    return batch.astype(dtype, copy=False)
+
+
+def _dequantize(output: np.ndarray, detail: dict) -> np.ndarray:
+    scale, zero_point = detail["quantization"]
+    if output.dtype.kind in "iu" and scale:
+        return ((output.astype(np.float32) - zero_point) * scale).astype(np.float32)
+    return output.astype(np.float32, copy=True)
+
+
 class TfliteRunner(Runner):
     runtime = "tflite"
 
@@ -37,9 +54,9 @@ class TfliteRunner(Runner):
         # Fused LSTMs keep their hidden and cell state in variable tensors that persist
         # across invoke(); without a reset every call would continue the previous sequence.
         self.interpreter.reset_all_variables()
-        self.interpreter.set_tensor(self._in["index"], batch.astype(self._in["dtype"], copy=False))
+        self.interpreter.set_tensor(self._in["index"], _quantize(batch, self._in))
         self.interpreter.invoke()
-        return self.interpreter.get_tensor(self._out["index"]).copy()
+        return _dequantize(self.interpreter.get_tensor(self._out["index"]), self._out)
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         if self.fixed_batch is None:

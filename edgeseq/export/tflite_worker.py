@@ -1,0 +1,77 @@
+"""Convert TFLite variants in a child process: the converter can crash the whole process
+(a segmentation fault in full-integer conversion of a looped LSTM is on record), and a crash
+must become a reported failure, never a lost export.
+
+The child prints one JSON line when it starts a variant and one when it ends it, so the
+parent knows which variant a crash belongs to. `convert_isolated` runs children until every
+variant has an outcome.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+TIMEOUT_S = 900
+
+
+def convert_isolated(arch_name: str, model_path: Path, out_dir: Path, variants: list[str],
+                     log=print) -> dict[str, dict]:
+    """variant → {"ok": True, "path": ..., "info": {...}} or {"ok": False, "reason": ...}."""
+    outcomes: dict[str, dict] = {}
+    remaining = list(variants)
+    while remaining:
+        command = [sys.executable, "-m", __name__, arch_name, str(model_path), str(out_dir),
+                   *remaining]
+        try:
+            child = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
+            lines, code = child.stdout.splitlines(), child.returncode
+        except subprocess.TimeoutExpired as exc:
+            lines, code = (exc.stdout or b"").decode().splitlines(), None
+        started = None
+        for line in lines:
+            if not line.startswith("{"):
+                continue
+            event = json.loads(line)
+            if event["status"] == "start":
+                started = event["variant"]
+            else:
+                outcomes[event["variant"]] = event["outcome"]
+                started = None
+        if code != 0 and started is not None:
+            why = ("timed out" if code is None else
+                   f"crashed ({signal.Signals(-code).name})" if code < 0 else f"exited {code}")
+            outcomes[started] = {"ok": False, "reason": f"converter {why}"}
+            log(f"{arch_name}: tflite {started}: converter {why}; reported, export goes on")
+        elif code != 0 and not outcomes:
+            tail = (child.stderr.strip().splitlines() or ["no output"])[-1]
+            raise RuntimeError(f"tflite conversion worker failed: {tail}")
+        remaining = [v for v in remaining if v not in outcomes]
+    return outcomes
+
+
+def _main(arch_name: str, model_path: str, out_dir: str, *variants: str) -> None:
+    import keras  # noqa: PLC0415
+
+    from edgeseq import registry  # noqa: PLC0415
+    from edgeseq.export import to_tflite  # noqa: PLC0415
+
+    arch = registry.get(arch_name)
+    model = keras.saving.load_model(model_path, compile=False)
+    for variant in variants:
+        print(json.dumps({"variant": variant, "status": "start"}), flush=True)
+        path = Path(out_dir) / f"model.{variant}.tflite"
+        try:
+            info = to_tflite.convert(arch, model, arch.problem, path, variant)
+            outcome = {"ok": True, "path": str(path), "info": info}
+        except Exception as exc:  # the converter's own errors: report the first line
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            outcome = {"ok": False, "reason": f"converter error: {first[:300]}"}
+        print(json.dumps({"variant": variant, "status": "end", "outcome": outcome}), flush=True)
+
+
+if __name__ == "__main__":
+    _main(*sys.argv[1:])

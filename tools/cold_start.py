@@ -1,0 +1,111 @@
+"""Cold start: process start to printed answer, on the device runtimes and against TensorFlow.
+
+    .venv/bin/python tools/cold_start.py [--dir exported/vanilla] [--repeat 10] [--markdown FILE]
+
+Times, side by side in one run, with the repetitions interleaved (and the order rotated each
+round) so that a slow moment of the machine hits every command alike:
+
+- `edgeseq predict DIR/model.onnx --input 4,3,6,6,6`   (onnxruntime)
+- `edgeseq predict DIR/model.tflite --input 4,3,6,6,6` (LiteRT)
+- `python -c "import tensorflow"`                      (what the device path does not pay)
+- `python -c pass`                                     (the interpreter itself)
+
+Each is a fresh process of this venv (`sys.executable`, and the `edgeseq` script beside it);
+one untimed round first warms the page cache. Wall time from spawn to exit, the child's own
+peak RSS (wait4), median and min over the repetitions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_once(command: list[str]) -> tuple[float, float, int, str]:
+    """(wall seconds, peak RSS MB, exit code, first line of stdout) of one fresh process."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        # wait4 rather than wait: it returns this child's own rusage, so its own peak RSS.
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        lines = out.read().decode(errors="replace").strip().splitlines()
+        if process.returncode != 0:
+            err.seek(0)
+            message = err.read().decode(errors="replace").strip().splitlines()
+            raise SystemExit(f"{' '.join(command)} exited {process.returncode}: "
+                             f"{message[-1] if message else 'no message'}")
+    peak_mb = usage.ru_maxrss / (1 << 20) if sys.platform == "darwin" else usage.ru_maxrss / 1024
+    return wall, peak_mb, process.returncode, lines[0] if lines else ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dir", type=Path, default=ROOT / "exported" / "vanilla",
+                        help="an exported vanilla directory (default: exported/vanilla)")
+    parser.add_argument("--input", default="4,3,6,6,6", help="the input given to predict")
+    parser.add_argument("--repeat", type=int, default=10, help="timed runs of each command")
+    parser.add_argument("--markdown", type=Path, help="also write the table to this file")
+    args = parser.parse_args()
+
+    python = sys.executable
+    edgeseq = str(Path(python).parent / "edgeseq")  # the venv's console script, not PATH's
+    for needed in (args.dir / "model.onnx", args.dir / "model.tflite", Path(edgeseq)):
+        if not needed.exists():
+            raise SystemExit(f"{needed} not found (run `make export` first, or pass --dir)")
+    commands = {
+        "`edgeseq predict model.onnx`": [edgeseq, "predict", str(args.dir / "model.onnx"),
+                                         "--input", args.input],
+        "`edgeseq predict model.tflite`": [edgeseq, "predict", str(args.dir / "model.tflite"),
+                                           "--input", args.input],
+        '`python -c "import tensorflow"`': [python, "-c", "import tensorflow"],
+        "`python -c pass`": [python, "-c", "pass"],
+    }
+    names = list(commands)
+    for name in names:  # warm-up round: page cache, .pyc files
+        run_once(commands[name])
+    runs: dict[str, list[tuple[float, float, int, str]]] = {name: [] for name in names}
+    for rep in range(args.repeat):
+        order = names[rep % len(names):] + names[:rep % len(names)]
+        for name in order:
+            runs[name].append(run_once(commands[name]))
+            print(f"\r{rep + 1}/{args.repeat} {name:<36}", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+
+    tf_median = statistics.median(w for w, *_ in runs['`python -c "import tensorflow"`'])
+    header = (f"Cold start, process start to exit, {args.repeat} interleaved runs each (after "
+              f"one warm-up round) — {platform.platform()}, {os.cpu_count()} CPUs, Python "
+              f"{platform.python_version()}, "
+              f"{datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
+    lines = [header, "",
+             "| command | median s | min s | × import tensorflow | peak RSS MB | answer |",
+             "|---|---:|---:|---:|---:|---|"]
+    for name in names:
+        walls = [w for w, *_ in runs[name]]
+        rss = statistics.median(r for _, r, *_ in runs[name])
+        answer = runs[name][-1][3] or "—"
+        lines.append(f"| {name} | {statistics.median(walls):.3f} | {min(walls):.3f} | "
+                     f"{statistics.median(walls) / tf_median:.2f} | {rss:.0f} | {answer} |")
+    lines += ["", f"Model: {args.dir} (input {args.input}). Wall time of the whole process, "
+              "including interpreter start-up and exit; RSS is each process's own peak (wait4)."]
+    table = "\n".join(lines)
+    print(table)
+    if args.markdown:
+        args.markdown.write_text(table + "\n")
+
+
+if __name__ == "__main__":
+    main()
