@@ -8,7 +8,11 @@ ARCHS  := vanilla stacked cnn_lstm encoder_decoder bidirectional generative
 # reported: the converter does not support it for fused LSTMs).
 QUANTIZE := -q float16 -q dynamic -q int8 -q int16x8
 
-.PHONY: export test lint clean-exported
+DEVICE_VENV     := .venv-device
+DEVICE_STAMP    := $(DEVICE_VENV)/.installed
+DEVICE_EXPORTS  := build/device-exports
+
+.PHONY: export test test-device lint clean-exported
 .DELETE_ON_ERROR:
 # model.keras is an intermediate of the pattern chain: keep it, it is the trained model.
 .PRECIOUS: exported/%/model.keras
@@ -28,10 +32,26 @@ exported/%/manifest.json: exported/%/model.keras $(shell find edgeseq -name '*.p
 	$(BIN)/edgeseq export $* $(QUANTIZE)
 
 export: $(ARCHS:%=exported/%/manifest.json)
-	$(BIN)/edgeseq parity $(ARCHS:%=exported/%)
+	$(BIN)/edgeseq parity --recorded $(ARCHS:%=exported/%)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The device install: `pip install .` with no extras (no TensorFlow), plus pytest to test it.
+$(DEVICE_STAMP): pyproject.toml $(shell find edgeseq -name '*.py')
+	test -x $(DEVICE_VENV)/bin/python || $(PYTHON) -m venv $(DEVICE_VENV)
+	$(DEVICE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(DEVICE_VENV)/bin/python -m pip install --quiet . pytest
+	$(DEVICE_VENV)/bin/python -m pip install --quiet --force-reinstall --no-deps .
+	touch $@
+
+# Exports are made in the training venv; the device venv only runs them. -P and importlib
+# mode keep the checkout off sys.path, so the tests exercise the installed package.
+test-device: $(DEVICE_STAMP) $(STAMP)
+	$(BIN)/python tools/device_fixtures.py $(DEVICE_EXPORTS)
+	EDGESEQ_DEVICE_EXPORTS=$(abspath $(DEVICE_EXPORTS)) $(DEVICE_VENV)/bin/python -P -m pytest \
+	  -q -p no:cacheprovider --import-mode=importlib tests/device
+	@du -sh $(VENV) $(DEVICE_VENV) | sed 's/^/venv size: /'
 
 lint: $(STAMP)
 	$(BIN)/ruff check edgeseq tests tools

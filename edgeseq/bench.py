@@ -137,7 +137,7 @@ def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 
                                   "path": str(keras_file.resolve()), "calls": keras_calls,
                                   "warmup": KERAS_WARMUP})
         notes.append(f"Keras rows: {keras_calls} timed calls after {KERAS_WARMUP} warm-up "
-                     f"calls (one call takes milliseconds); TensorFlow's default threads.")
+                     f"calls (one call takes tens of ms); TensorFlow's default threads.")
     notes.append(f"onnx/tflite rows: {calls} timed batch-1 calls after {WARMUP} warm-up calls, "
                  "1 thread. TFLite files take batch 1: the runner loops over a batch.")
     notes.append(f"per s: samples per second at batch 1 and in batches of {batch}. RSS: peak "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -25,7 +26,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()  # tables and answers
+# Tables and answers. Piped output gets room for the wide parity tables instead of rich's 80.
+out = Console(width=None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", 150)))
 err = Console(stderr=True)  # progress, logs and errors
 
 EXPORTED = Path("exported")
@@ -85,6 +87,7 @@ def train(
 ):
     """Train ARCH to its skill and save model.keras (exit 1 when the skill is not reached)."""
     architecture = registry.get(arch)
+    _require_train_extra("train")
     from . import training  # noqa: PLC0415 - imports Keras
 
     result = training.train(architecture, seed=seed, epochs=epochs)
@@ -118,6 +121,7 @@ def export(
     into a staging directory and replace the previous ones only when parity passes.
     """
     architecture = registry.get(arch)
+    _require_train_extra("export")
     from .export.pipeline import FORMATS, export as run_export  # noqa: PLC0415 - imports TF
 
     document = run_export(architecture, _out_dir(arch, out_dir), formats=tuple(formats or FORMATS),
@@ -217,20 +221,51 @@ def show_parity(report: dict, title: str, rejected: list[dict] = ()) -> None:
     out.print(table)
     for r in rejected:
         out.print(f"[red]rejected[/] {r['runtime']} {r['variant']}: {r['reason']}", highlight=False)
-    out.print(f"{report['samples']} inputs, seed {report['seed']}; tolerance atol "
+    source = f"seed {report['seed']}" if report["seed"] is not None else "stored inputs"
+    out.print(f"{report['samples']} inputs ({source}); tolerance atol "
               f"{report['results'][0]['atol']:g}, rtol {report['results'][0]['rtol']:g}")
 
 
-def _parity_of(directory: Path, manifest: dict, samples: int, seed: int) -> dict:
+def _require_train_extra(command: str) -> None:
+    import importlib.util  # noqa: PLC0415
+
+    missing = [m for m in ("tensorflow", "keras", "tf_keras", "tf2onnx")
+               if importlib.util.find_spec(m) is None]
+    if missing:
+        raise EdgeseqError(f"`edgeseq {command}` needs the [train] extra ({', '.join(missing)} "
+                           "missing): pip install 'edgeseq[train]'")
+
+
+def _keras_installed() -> bool:
+    import importlib.util  # noqa: PLC0415
+
+    return importlib.util.find_spec("keras") is not None and importlib.util.find_spec("tensorflow") is not None
+
+
+def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, reference: str) -> dict:
     from .parity import Tolerance, check  # noqa: PLC0415
+    from .runtimes.stored_reference import FILE, StoredReference  # noqa: PLC0415
 
     arch = registry.get(manifest["architecture"])
     problem = registry.problem_from_manifest(manifest)
     candidates = [(a["variant"], open_runner(directory / a["file"]))
                   for a in manifest["artifacts"]
                   if a["format"] in DEVICE_RUNTIMES and a.get("variant") != "floor"]
-    reference = open_runner(directory / "model.keras", "keras")
-    return check(problem, reference, candidates, samples=samples, seed=seed,
+    if reference == "auto":
+        reference = "keras" if _keras_installed() else "stored"
+    if reference == "stored":
+        if manifest_file.entry(manifest, FILE) is None:
+            raise InputError(f"{directory} has no stored {FILE}; re-export it, or install "
+                             "the [train] extra to compare with Keras itself")
+        manifest_file.verify(directory / FILE, manifest)
+        ref = StoredReference(directory / FILE)
+        err.print(f"reference: Keras outputs stored at export ({FILE}, {len(ref.data()[0])} inputs); "
+                  "TensorFlow is not used", highlight=False)
+    elif not _keras_installed():
+        raise EdgeseqError("--reference keras needs TensorFlow: pip install 'edgeseq[train]'")
+    else:
+        ref = open_runner(directory / "model.keras", "keras")
+    return check(problem, ref, candidates, samples=samples, seed=seed,
                  tolerance=Tolerance(atol=arch.training.atol))
 
 
@@ -242,6 +277,7 @@ def show_parity_summary(reports: dict[str, dict], manifests: dict[str, dict]) ->
                   "passed", title="parity with Keras, fp32")
     variants = Table("architecture", "runtime", "variant", "bytes", "× fp32", "metric",
                      "max abs", "passed", title="quantized variants (gate: task metric)")
+    reasons = []
     for name, report in reports.items():
         by_runtime = {r["runtime"]: r for r in report["results"] if r["variant"] == "fp32"}
         cells = []
@@ -259,10 +295,14 @@ def show_parity_summary(reports: dict[str, dict], manifests: dict[str, dict]) ->
                              f"{size / fp32[r['runtime']]:.2f}" if size else "-",
                              f"{r['metric']['value']:.4f}" if r.get("metric") else "-",
                              fmt(r.get("max_abs"), ".1e"),
-                             "[green]yes[/]" if r["passed"] else f"[red]no[/] {r['reason']}")
+                             "[green]yes[/]" if r["passed"] else "[red]rejected[/]")
+            if not r["passed"]:
+                reasons.append(f"{name} {r['runtime']} {r['variant']}: {r['reason']}")
     out.print(table)
     if variants.row_count:
         out.print(variants)
+    for reason in reasons:
+        out.print(f"[red]rejected[/] {reason}", highlight=False)
 
 
 @command()
@@ -270,6 +310,11 @@ def parity(
     directories: Annotated[list[Path], typer.Argument(help="Exported directories, e.g. exported/vanilla.")],
     samples: Annotated[int, typer.Option(min=1, help="Number of generated inputs.")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed for the generated inputs.")] = 1234,
+    recorded: Annotated[bool, typer.Option(
+        "--recorded", help="Show the parity recorded in each manifest at export; run nothing.")] = False,
+    reference: Annotated[str, typer.Option(
+        "--reference", help="keras (run model.keras; needs TensorFlow), stored (Keras outputs "
+                            "saved at export in reference.npz), or auto: keras when installed.")] = "auto",
     as_json: JsonOption = False,
 ):
     """Compare every exported artifact with Keras on the same generated inputs.
@@ -278,11 +323,15 @@ def parity(
     architecture states more) or disagrees on any decision (argmax or 0.5 threshold).
     With several directories, prints one summary table (JSON: reports by architecture).
     """
+    if reference not in ("auto", "keras", "stored"):
+        raise EdgeseqError(f"unknown reference {reference!r}; expected auto, keras or stored")
     reports, manifests = {}, {}
     for directory in directories:
         manifest = manifest_file.load(directory)
         key = manifest["architecture"] if len(directories) > 1 else str(directory)
-        reports[key], manifests[key] = _parity_of(directory, manifest, samples, seed), manifest
+        reports[key] = (manifest["parity"] if recorded
+                        else _parity_of(directory, manifest, samples, seed, reference))
+        manifests[key] = manifest
     if as_json:
         emit_json(next(iter(reports.values())) if len(reports) == 1 else {"architectures": reports})
     elif len(reports) == 1:
@@ -376,9 +425,9 @@ def bench(
     from . import bench as benchmark  # noqa: PLC0415
 
     document = benchmark.run(directory, calls=calls, batch=batch, keras_calls=keras_calls,
-                             log=lambda m: err.print(m, highlight=False))
+                             log=lambda m: err.print(m, markup=False, highlight=False))
     for line in document["skipped"]:
-        err.print(f"skipped {line}", highlight=False)
+        err.print(f"skipped {line}", markup=False, highlight=False)
     if plot is not None:
         benchmark.plot(document, plot)
     if as_json:
@@ -401,7 +450,7 @@ def bench(
                       f"{r['peak_rss_mb']:.0f}", f"{r['bytes'] / 1e3:.1f}")
     out.print(table)
     for line in document["notes"]:
-        out.print(line, highlight=False)
+        out.print(line, markup=False, highlight=False)
 
 
 def main() -> None:

@@ -97,8 +97,13 @@ def compare(problem: Problem, inputs: np.ndarray, targets: np.ndarray, reference
 
 def check(problem: Problem, reference: Runner, candidates: list[tuple[str, Runner]],
           samples: int = 1000, seed: int = 1234, tolerance: Tolerance = Tolerance()) -> dict:
-    """Run the same seeded inputs through the reference and every (variant, runner)."""
-    inputs, targets = problem.generate(samples, np.random.default_rng(seed))
+    """Run the same inputs through the reference and every (variant, runner): seeded
+    generated inputs, or a stored reference's own inputs."""
+    if hasattr(reference, "data"):
+        inputs, targets = reference.data()
+        samples, seed = len(inputs), None
+    else:
+        inputs, targets = problem.generate(samples, np.random.default_rng(seed))
     expected = reference.run(inputs)
     results = []
     for variant, runner in candidates:

@@ -13,15 +13,9 @@ ARCHS = list(registry.ARCHITECTURES)
 
 
 def export_untrained(arch_name: str, out_dir: Path, seed: int = 0) -> Path:
-    import keras
+    from edgeseq.export.pipeline import export_untrained as export
 
-    from edgeseq.export.pipeline import export
-    from edgeseq.training import save
-
-    arch = registry.get(arch_name)
-    keras.utils.set_random_seed(seed)
-    save(arch.build(keras), out_dir / "model.keras")
-    export(arch, out_dir, log=lambda _: None)
+    export(registry.get(arch_name), out_dir, seed=seed)
     return out_dir
 
 

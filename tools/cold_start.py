@@ -82,8 +82,7 @@ def main() -> None:
         order = names[rep % len(names):] + names[:rep % len(names)]
         for name in order:
             runs[name].append(run_once(commands[name]))
-            print(f"\r{rep + 1}/{args.repeat} {name:<36}", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+        print(f"round {rep + 1}/{args.repeat} done", file=sys.stderr, flush=True)
 
     tf_median = statistics.median(w for w, *_ in runs['`python -c "import tensorflow"`'])
     header = (f"Cold start, process start to exit, {args.repeat} interleaved runs each (after "
@@ -99,8 +98,11 @@ def main() -> None:
         answer = runs[name][-1][3] or "—"
         lines.append(f"| {name} | {statistics.median(walls):.3f} | {min(walls):.3f} | "
                      f"{statistics.median(walls) / tf_median:.2f} | {rss:.0f} | {answer} |")
-    lines += ["", f"Model: {args.dir} (input {args.input}). Wall time of the whole process, "
-              "including interpreter start-up and exit; RSS is each process's own peak (wait4)."]
+    where = args.dir.resolve()
+    shown = where.relative_to(ROOT) if where.is_relative_to(ROOT) else where
+    lines += ["", (f"Model: {shown} (input {args.input}). Wall time of the whole process, "
+                   "including interpreter start-up and exit; RSS is each process's own peak "
+                   "(wait4).")]
     table = "\n".join(lines)
     print(table)
     if args.markdown:

@@ -14,12 +14,15 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
+
 from .. import __version__, graph, manifest as manifest_file
 from ..atomic import write_json
 from ..errors import CheckFailed, EdgeseqError
 from ..parity import Tolerance, check
 from ..registry import Architecture
 from ..runtimes import open_runner
+from ..runtimes import stored_reference
 from ..runtimes.keras_runner import KerasRunner
 from . import floor, tflite_worker, to_onnx, to_onnx_quantized, to_tflite
 
@@ -145,10 +148,17 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
         converted += [(path, info) for path, info in variants if path.name in published]
         # Floor models for `edgeseq bench` (one Reshape per format), published but not gated.
         converted += floor.write(problem.input_shape, staging, formats)
+        # Keras outputs on seeded inputs, for parity on devices without TensorFlow.
+        ref_inputs, ref_targets = problem.generate(stored_reference.SAMPLES,
+                                                   np.random.default_rng(stored_reference.SEED))
+        ref_path = staging / stored_reference.FILE
+        converted.append((ref_path, stored_reference.write(
+            ref_path, ref_inputs, ref_targets, KerasRunner(model=model).run(ref_inputs))))
         artifacts = [manifest_file.describe_file(out_dir / "model.keras") | {"format": "keras"}]
         for path, info in converted:
             runtime = info["format"]
-            artifacts.append(manifest_file.describe_file(path) | info | graph.summary(path, runtime))
+            ops = graph.summary(path, runtime) if runtime in graph.RECURRENT_OPS else {}
+            artifacts.append(manifest_file.describe_file(path) | info | ops)
             os.replace(path, out_dir / path.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -179,3 +189,15 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
         if stale.name not in listed and stale.suffix in (".onnx", ".tflite"):
             stale.unlink()
     return document
+
+
+def export_untrained(arch: Architecture, out_dir: Path, seed: int = 0, **options) -> dict:
+    """Export a seeded, untrained model: conversion and parity do not depend on training, so
+    tests and device fixtures use these to stay fast."""
+    import keras  # noqa: PLC0415
+
+    from ..training import save  # noqa: PLC0415
+
+    keras.utils.set_random_seed(seed)
+    save(arch.build(keras), Path(out_dir) / "model.keras")
+    return export(arch, out_dir, seed=seed, log=lambda _: None, **options)
