@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import graph, manifest as manifest_file, registry
@@ -44,7 +45,7 @@ def command(*args, **kwargs):
             try:
                 return fn(*a, **kw)
             except EdgeseqError as exc:
-                err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+                err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
                 raise typer.Exit(exc.exit_code) from None
         return app.command(*args, **kwargs)(wrapper)
     return decorate
@@ -126,7 +127,7 @@ def export(
 
     document = run_export(architecture, _out_dir(arch, out_dir), formats=tuple(formats or FORMATS),
                           quantize=_variants(quantize or []), seed=seed,
-                          log=lambda m: err.print(m, highlight=False))
+                          log=lambda m: err.print(m, highlight=False, markup=False))
     if as_json:
         return emit_json(document)
     show_parity(document["parity"], f"{arch}: parity with Keras", document["rejected"])
@@ -220,7 +221,8 @@ def show_parity(report: dict, title: str, rejected: list[dict] = ()) -> None:
                       f"{r['metric']['value']:.4f}" if has_stats else "-", "[red]rejected[/]")
     out.print(table)
     for r in rejected:
-        out.print(f"[red]rejected[/] {r['runtime']} {r['variant']}: {r['reason']}", highlight=False)
+        out.print(f"[red]rejected[/] {r['runtime']} {r['variant']}: {escape(r['reason'])}",
+                  highlight=False)
     source = f"seed {report['seed']}" if report["seed"] is not None else "stored inputs"
     out.print(f"{report['samples']} inputs ({source}); tolerance atol "
               f"{report['results'][0]['atol']:g}, rtol {report['results'][0]['rtol']:g}")
@@ -302,7 +304,7 @@ def show_parity_summary(reports: dict[str, dict], manifests: dict[str, dict]) ->
     if variants.row_count:
         out.print(variants)
     for reason in reasons:
-        out.print(f"[red]rejected[/] {reason}", highlight=False)
+        out.print(f"[red]rejected[/] {escape(reason)}", highlight=False)
 
 
 @command()
@@ -438,13 +440,13 @@ def bench(
     us, rate = benchmark.format_us, benchmark.format_rate
     numbers = ["p50 µs", "p99 µs", "floor\np50 µs", "per s\nb1", f"per s\nb{batch}", "load\nms",
                "RSS\nMB", "kB"]
-    table = Table(Column("runtime", no_wrap=True), "variant",
+    table = Table(Column("runtime variant", no_wrap=True),
                   *[Column(h, justify="right", no_wrap=True) for h in numbers],
                   box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True,
                   title=f"{directory}: {document['architecture']}, batch-1 latency and "
                         f"throughput, {document['machine']['cpus']} CPUs")
     for r in document["results"]:
-        table.add_row(r["runtime"], r["variant"], us(r["p50_us"]), us(r["p99_us"]),
+        table.add_row(f"{r['runtime']:<6} {r['variant']}", us(r["p50_us"]), us(r["p99_us"]),
                       us(r["floor_p50_us"]), rate(r["throughput_per_s"]),
                       rate(r["batch_throughput_per_s"]), f"{r['load_ms']:.1f}",
                       f"{r['peak_rss_mb']:.0f}", f"{r['bytes'] / 1e3:.1f}")
