@@ -77,3 +77,14 @@ def test_metric_gate_rules():
     assert parity.metric_gate(acc, 1.0, 0.985) is not None
     assert parity.metric_gate(mae, 0.010, 0.0109) is None
     assert parity.metric_gate(mae, 0.010, 0.0111) is not None
+
+
+def test_a_converter_crash_is_a_reported_failure_and_the_other_variants_go_on(tmp_path):
+    from edgeseq.export.tflite_worker import convert_isolated
+
+    outcomes = convert_isolated("vanilla", tmp_path / "model.keras", tmp_path,
+                                ["first", "crash", "last"], log=lambda _: None,
+                                worker="tests.crashing_worker")
+    assert outcomes["first"]["ok"] and outcomes["last"]["ok"]
+    assert outcomes["crash"] == {"ok": False, "reason": "converter crashed (SIGSEGV)"}
+    assert (tmp_path / "model.last.tflite").exists()

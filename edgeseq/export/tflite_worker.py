@@ -19,12 +19,13 @@ TIMEOUT_S = 900
 
 
 def convert_isolated(arch_name: str, model_path: Path, out_dir: Path, variants: list[str],
-                     log=print) -> dict[str, dict]:
-    """variant → {"ok": True, "path": ..., "info": {...}} or {"ok": False, "reason": ...}."""
+                     log=print, worker: str = __name__) -> dict[str, dict]:
+    """variant → {"ok": True, "path": ..., "info": {...}} or {"ok": False, "reason": ...}.
+    `worker` is the module run as the child (any module speaking this protocol)."""
     outcomes: dict[str, dict] = {}
     remaining = list(variants)
     while remaining:
-        command = [sys.executable, "-m", __name__, arch_name, str(model_path), str(out_dir),
+        command = [sys.executable, "-m", worker, arch_name, str(model_path), str(out_dir),
                    *remaining]
         try:
             child = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
