@@ -1,15 +1,12 @@
 """Train (when needed), convert, gate on parity, then publish artifacts and the manifest.
 
-Every artifact is converted into a staging directory first. Only when the parity gate
-passes are they renamed into place, and manifest.json is written last, so a failed or
-interrupted export leaves the previous artifacts in place.
+Every artifact is converted into a new generation directory, manifest last. Only when the
+parity gate passes does that generation become current, in one atomic switch (publish.py),
+so a failed or interrupted export leaves the previous artifacts in place and loadable.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -24,7 +21,7 @@ from ..registry import Architecture
 from ..runtimes import open_runner
 from ..runtimes import stored_reference
 from ..runtimes.keras_runner import KerasRunner
-from . import floor, tflite_worker, to_onnx, to_onnx_quantized, to_tflite
+from . import floor, publish, tflite_worker, to_onnx, to_onnx_quantized, to_tflite
 
 FORMATS = ("onnx", "tflite")
 PARITY_SAMPLES = 1000
@@ -109,7 +106,7 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
     problem = arch.problem
     metric_value = evaluate(arch, model, seed)
 
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
+    staging = publish.new_generation(out_dir)
     try:
         converted = []
         for fmt in formats:
@@ -159,35 +156,33 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
             runtime = info["format"]
             ops = graph.summary(path, runtime) if runtime in graph.RECURRENT_OPS else {}
             artifacts.append(manifest_file.describe_file(path) | info | ops)
-            os.replace(path, out_dir / path.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
-    keras_runner = KerasRunner(model=model)
-    document = {
-        "manifest_version": 1,
-        "architecture": arch.name,
-        "model": arch.model,
-        "problem": {"name": problem.name, "summary": problem.summary, "params": problem.params()},
-        "parameters": int(model.count_params()),
-        "inputs": [dict(s.to_json(), name=to_onnx.INPUT_NAME) for s in keras_runner.inputs],
-        "outputs": [dict(s.to_json(), name=to_onnx.OUTPUT_NAME) for s in keras_runner.outputs],
-        "metric": {"name": problem.metric.name, "value": metric_value,
-                   "target": problem.metric.target,
-                   "higher_is_better": problem.metric.higher_is_better},
-        "artifacts": artifacts,
-        "parity": report,
-        # quantized variants that failed conversion or the task-metric gate; not written
-        "rejected": rejected,
-        "versions": versions(),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
-    write_json(out_dir / manifest_file.MANIFEST, document)
-    # Variant files of an earlier export that this one did not publish (e.g. now rejected).
-    listed = {a["file"] for a in artifacts}
-    for stale in out_dir.glob("model.*.*"):
-        if stale.name not in listed and stale.suffix in (".onnx", ".tflite"):
-            stale.unlink()
+        keras_runner = KerasRunner(model=model)
+        document = {
+            "manifest_version": 1,
+            "architecture": arch.name,
+            "model": arch.model,
+            "problem": {"name": problem.name, "summary": problem.summary,
+                        "params": problem.params()},
+            "parameters": int(model.count_params()),
+            "inputs": [dict(s.to_json(), name=to_onnx.INPUT_NAME) for s in keras_runner.inputs],
+            "outputs": [dict(s.to_json(), name=to_onnx.OUTPUT_NAME) for s in keras_runner.outputs],
+            "metric": {"name": problem.metric.name, "value": metric_value,
+                       "target": problem.metric.target,
+                       "higher_is_better": problem.metric.higher_is_better},
+            "artifacts": artifacts,
+            "parity": report,
+            # quantized variants that failed conversion or the task-metric gate; not written
+            "rejected": rejected,
+            "versions": versions(),
+            "generation": staging.name,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        write_json(staging / manifest_file.MANIFEST, document)
+        publish.activate(out_dir, staging, keep={a["file"] for a in artifacts} | {manifest_file.MANIFEST})
+    except BaseException:
+        publish.discard(staging)
+        raise
     return document
 
 
