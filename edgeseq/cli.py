@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 
 import numpy as np
 import typer
+from typer.core import TyperGroup
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -20,7 +21,34 @@ from . import graph, manifest as manifest_file, registry
 from .errors import EdgeseqError, InputError
 from .runtimes import DEVICE_RUNTIMES, open_runner, resolve
 
+class _OneLineErrors(TyperGroup):
+    """Usage errors (unknown option, missing argument, bad value) as one line on stderr,
+    like every other edgeseq error; typer would draw a multi-line panel."""
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except Exception as exc:  # click's (or typer's vendored click's) exception classes
+            name = type(exc).__name__
+            if name == "Abort":
+                sys.exit(1)
+            if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
+                raise
+            if name == "NoArgsIsHelpError":  # `edgeseq` alone: show the help
+                print(exc.format_message())
+                sys.exit(0)
+            ctx = getattr(exc, "ctx", None)
+            where = f"{ctx.command_path}: " if ctx is not None else ""
+            err.print(f"[red]error:[/] {escape(where + exc.format_message())} (see --help)",
+                      highlight=False, soft_wrap=True)
+            sys.exit(exc.exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     help="Ship Keras LSTM sequence models to edge devices: train, export to ONNX and TFLite, "
          "run them without TensorFlow, and check parity with Keras.",
     no_args_is_help=True,
