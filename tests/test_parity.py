@@ -42,8 +42,10 @@ def test_export_writes_both_formats_and_a_manifest_that_lists_them(untrained, ar
     directory = untrained(arch)
     document = manifest.load(directory)
     files = {a["file"]: a for a in document["artifacts"]}
-    models = {name for name, a in files.items() if a.get("variant") != "floor"}
+    models = {name for name, a in files.items() if a.get("variant") in (None, "fp32")}
     assert models == {"model.keras", "model.onnx", "model.tflite"}
+    assert files["reference.npz"]["samples"] >= 200  # parity without TensorFlow
+    assert {files["floor.onnx"]["variant"], files["floor.tflite"]["variant"]} == {"floor"}
     for name, entry in files.items():
         assert entry["sha256"] == manifest.sha256(directory / name)
         assert entry["bytes"] == (directory / name).stat().st_size
