@@ -3,6 +3,7 @@ when they run, so predict, info and parity of exported artifacts stay light."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -133,8 +134,8 @@ def train(
 
 @command()
 def export(
-    arch: Annotated[str, typer.Argument(help="Architecture name (see `edgeseq list`).")],
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Artifact directory; default exported/ARCH.")] = None,
+    arch: Annotated[str, typer.Argument(help="Architecture name (see `edgeseq list`), or a .keras file of your own.")],
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Artifact directory; default exported/ARCH (exported/<file stem> for a .keras file).")] = None,
     formats: Annotated[Optional[list[str]], typer.Option("--format", help="onnx and/or tflite (repeatable); default both.")] = None,
     quantize: Annotated[Optional[list[str]], typer.Option(
         "--quantize", "-q",
@@ -142,25 +143,44 @@ def export(
              "(dynamic-range int8), int8 (full integer / static QDQ), int16x8 (TFLite). A variant "
              "is kept only if its task metric stays within the gate.")] = None,
     seed: Annotated[int, typer.Option(help="Training seed, used when there is no model.keras yet.")] = 0,
+    calibration_file: Annotated[Optional[Path], typer.Option(
+        "--calibration-file", help="A .keras model's parity inputs: a .npy of example inputs "
+                                   "(default: uniform [0,1) floats, or token ids below the Embedding's input_dim).")] = None,
+    unsafe: Annotated[bool, typer.Option(
+        "--unsafe", help="Load a .keras file even if it carries Python code (Lambda layers). Only for files you trust.")] = False,
     as_json: JsonOption = False,
 ):
     """Convert ARCH to ONNX and TFLite, check parity with Keras, write manifest.json.
 
-    Uses OUT/model.keras when present and trains it first otherwise. Artifacts are converted
-    into a staging directory and replace the previous ones only when parity passes.
+    Uses OUT/model.keras when present and trains it first otherwise. A .keras file of your own
+    is exported the same way, gated on the fp32 tolerance. Artifacts are converted into a new
+    generation and replace the previous ones, in one switch, only when parity passes.
     """
-    architecture = registry.get(arch)
+    variants = _variants(quantize or [])
     _require_train_extra("export")
+    if arch.endswith(".keras") or Path(arch).is_file():
+        from .export import user_model  # noqa: PLC0415 - imports Keras
+
+        subject = user_model.load(Path(arch), unsafe=unsafe, calibration=calibration_file)
+    else:
+        subject = registry.get(arch)
+        if calibration_file is not None or unsafe:
+            raise EdgeseqError("--calibration-file and --unsafe apply to a .keras file, not to "
+                               f"the built-in architecture {arch!r}")
     from .export.pipeline import FORMATS, export as run_export  # noqa: PLC0415 - imports TF
 
-    document = run_export(architecture, _out_dir(arch, out_dir), formats=tuple(formats or FORMATS),
-                          quantize=_variants(quantize or []), seed=seed,
-                          log=lambda m: err.print(m, highlight=False, markup=False))
+    directory = _out_dir(subject.name, out_dir)
+    # Converters print to stdout (Keras's export() announces its SavedModel): keep stdout
+    # for the answer, as the CLI contract says.
+    with contextlib.redirect_stdout(sys.stderr):
+        document = run_export(subject, directory, formats=tuple(formats or FORMATS),
+                              quantize=variants, seed=seed,
+                              log=lambda m: err.print(m, highlight=False, markup=False))
     if as_json:
         return emit_json(document)
-    show_parity(document["parity"], f"{arch}: parity with Keras", document["rejected"])
+    show_parity(document["parity"], f"{subject.name}: parity with Keras", document["rejected"])
     out.print(f"wrote {', '.join(a['file'] for a in document['artifacts'])} and manifest.json "
-              f"to {_out_dir(arch, out_dir)}")
+              f"to {directory}")
 
 
 QUANTIZE = {"none": None, "float16": "float16", "dynamic": "dynamic-int8", "int8": "int8",
@@ -235,18 +255,18 @@ def show_parity(report: dict, title: str, rejected: list[dict] = ()) -> None:
     table = Table("runtime", "variant", "max abs", "p99 abs", "min atol", "agree",
                   metric["name"], "passed", title=title)
     table.add_row(report["reference"]["runtime"], "fp32", "", "", "", "",
-                  f"{metric['value']:.4f}", "reference")
+                  fmt(metric["value"], ".4f"), "reference")
     for r in report["results"]:
         table.add_row(r["runtime"], r["variant"], fmt(r["max_abs"], ".1e"), fmt(r["p99_abs"], ".1e"),
                       fmt(r["min_atol"], ".1e"), fmt(r["argmax_agreement"], ".3f"),
-                      f"{r['metric']['value']:.4f}",
+                      fmt(r["metric"]["value"], ".4f"),
                       "[green]yes[/]" if r["passed"] else f"[red]no[/] {r.get('reason', '')}")
     for r in rejected:
         has_stats = r.get("max_abs") is not None
         table.add_row(r["runtime"], r["variant"], fmt(r.get("max_abs"), ".1e"),
                       fmt(r.get("p99_abs"), ".1e"), fmt(r.get("min_atol"), ".1e"),
                       fmt(r.get("argmax_agreement"), ".3f"),
-                      f"{r['metric']['value']:.4f}" if has_stats else "-", "[red]rejected[/]")
+                      fmt(r["metric"]["value"], ".4f") if has_stats else "-", "[red]rejected[/]")
     out.print(table)
     for r in rejected:
         out.print(f"[red]rejected[/] {r['runtime']} {r['variant']}: {escape(r['reason'])}",
@@ -276,8 +296,8 @@ def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, referen
     from .parity import Tolerance, check  # noqa: PLC0415
     from .runtimes.stored_reference import FILE, StoredReference  # noqa: PLC0415
 
-    arch = registry.get(manifest["architecture"])
     problem = registry.problem_from_manifest(manifest)
+    tolerance = Tolerance(**manifest.get("tolerance", {}))
     candidates = [(a["variant"], open_runner(directory / a["file"]))
                   for a in manifest["artifacts"]
                   if a["format"] in DEVICE_RUNTIMES and a.get("variant") != "floor"]
@@ -295,8 +315,7 @@ def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, referen
         raise EdgeseqError("--reference keras needs TensorFlow: pip install 'edgeseq[train]'")
     else:
         ref = open_runner(directory / "model.keras", "keras")
-    return check(problem, ref, candidates, samples=samples, seed=seed,
-                 tolerance=Tolerance(atol=arch.training.atol))
+    return check(problem, ref, candidates, samples=samples, seed=seed, tolerance=tolerance)
 
 
 def show_parity_summary(reports: dict[str, dict], manifests: dict[str, dict]) -> None:
@@ -313,9 +332,9 @@ def show_parity_summary(reports: dict[str, dict], manifests: dict[str, dict]) ->
         cells = []
         for rt in runtimes:
             r = by_runtime.get(rt)
-            cells += ([f"{r['metric']['value']:.4f}", fmt(r["max_abs"], ".1e")] if r else ["-", "-"])
+            cells += ([fmt(r["metric"]["value"], ".4f"), fmt(r["max_abs"], ".1e")] if r else ["-", "-"])
         table.add_row(name, report["reference"]["metric"]["name"],
-                      f"{report['reference']['metric']['value']:.4f}", *cells,
+                      fmt(report["reference"]["metric"]["value"], ".4f"), *cells,
                       "[green]yes[/]" if report["passed"] else "[red]no[/]")
         sizes = {a["file"]: a["bytes"] for a in manifests[name]["artifacts"]}
         fp32 = {a["format"]: a["bytes"] for a in manifests[name]["artifacts"] if a.get("variant") == "fp32"}
@@ -323,7 +342,7 @@ def show_parity_summary(reports: dict[str, dict], manifests: dict[str, dict]) ->
             size = sizes.get(r["artifact"])
             variants.add_row(name, r["runtime"], r["variant"], f"{size:,}" if size else "-",
                              f"{size / fp32[r['runtime']]:.2f}" if size else "-",
-                             f"{r['metric']['value']:.4f}" if r.get("metric") else "-",
+                             fmt(r["metric"]["value"], ".4f") if r.get("metric") else "-",
                              fmt(r.get("max_abs"), ".1e"),
                              "[green]yes[/]" if r["passed"] else "[red]rejected[/]")
             if not r["passed"]:

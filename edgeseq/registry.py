@@ -11,6 +11,7 @@ from types import ModuleType
 
 from .errors import EdgeseqError
 from .problems import Addition, CumulativeSum, DampedSine, Echo, MovingLine, Problem, Rectangles
+from .problems.user_inputs import UserInputs
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,17 @@ class Architecture:
 
     def build(self, keras, batch_size=None, problem: Problem | None = None):
         return self.module.build(keras, problem or self.problem, batch_size=batch_size)
+
+    tflite_route = "tf_keras twin at batch 1 → TFLiteConverter.from_keras_model (fused LSTM)"
+
+    def tflite_twin(self, model, problem: Problem | None = None):
+        """The architecture rebuilt in tf_keras at batch 1 with the Keras 3 model's weights
+        (the layouts match 1:1): the form the TFLite converter fuses (export/to_tflite.py)."""
+        import tf_keras  # noqa: PLC0415
+
+        twin = self.build(tf_keras, batch_size=1, problem=problem)
+        twin.set_weights(model.get_weights())
+        return twin
 
 
 ARCHITECTURES: dict[str, Architecture] = {
@@ -58,5 +70,8 @@ def get(name: str) -> Architecture:
 
 def problem_from_manifest(manifest: dict) -> Problem:
     """The problem an exported directory was trained on, with its recorded parameters."""
+    params = manifest["problem"]["params"]
+    if manifest["problem"]["name"] == UserInputs.name:
+        return UserInputs(**params | {"shape": tuple(params["shape"])})
     arch = get(manifest["architecture"])
-    return type(arch.problem)(**manifest["problem"]["params"])
+    return type(arch.problem)(**params)

@@ -16,7 +16,7 @@ import numpy as np
 from .. import __version__, graph, manifest as manifest_file
 from ..atomic import write_json
 from ..errors import CheckFailed, EdgeseqError
-from ..parity import Tolerance, check
+from ..parity import RTOL, Tolerance, check
 from ..registry import Architecture
 from ..runtimes import open_runner
 from ..runtimes import stored_reference
@@ -46,6 +46,10 @@ def load_or_train(arch: Architecture, out_dir: Path, seed: int = 0, epochs: int 
     from .. import training  # noqa: PLC0415
 
     path = out_dir / "model.keras"
+    if hasattr(arch, "keras_model"):  # a user's own model: keep a copy beside its exports
+        if not (path.is_file() and path.samefile(arch.path)):
+            training.save(arch.keras_model, path)
+        return arch.keras_model
     if path.is_file():
         return keras.saving.load_model(path, compile=False)
     result = training.train(arch, seed=seed, epochs=epochs)
@@ -100,6 +104,9 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise EdgeseqError(f"unknown format {sorted(unknown)[0]!r}; expected one of {FORMATS}")
+    if quantize and hasattr(arch, "keras_model"):
+        raise EdgeseqError("quantized variants are gated on a task metric, which a user model "
+                           "does not have: export it without --quantize")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model = load_or_train(arch, out_dir, seed=seed)
@@ -112,8 +119,13 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
         for fmt in formats:
             path = staging / f"model.{fmt}"
             log(f"{arch.name}: converting to {fmt}")
-            info = (to_onnx.convert(model, problem.input_shape, path) if fmt == "onnx"
-                    else to_tflite.convert(arch, model, problem, path))
+            try:
+                info = (to_onnx.convert(model, problem.input_shape, path,
+                                        getattr(problem, "dtype", "float32")) if fmt == "onnx"
+                        else to_tflite.convert(arch, model, problem, path))
+            except Exception as exc:  # the converters' own errors, first line
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+                raise EdgeseqError(f"{arch.name}: {fmt} conversion failed: {first}") from None
             converted.append((path, info | {"variant": "fp32"}))
         variants, rejected = _convert_variants(arch, out_dir / "model.keras", staging, formats,
                                                quantize, log)
@@ -123,8 +135,12 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
                        tolerance=Tolerance(atol=arch.training.atol))
         failed_fp32 = [r for r in report["results"] if r["variant"] == "fp32" and not r["passed"]]
         if failed_fp32:
-            raise CheckFailed(f"{arch.name}: {failed_fp32[0]['artifact']} fails parity: "
-                              f"{failed_fp32[0]['reason']}; previous artifacts left in place")
+            # A user's model that converts but differs is bad input (exit 2); one of edgeseq's
+            # own architectures failing is a failed check (exit 1).
+            error = EdgeseqError if hasattr(arch, "keras_model") else CheckFailed
+            raise error(f"{arch.name}: {failed_fp32[0]['runtime']} output "
+                        f"'{to_onnx.OUTPUT_NAME}' ({failed_fp32[0]['artifact']}) differs from "
+                        f"Keras: {failed_fp32[0]['reason']}; previous artifacts left in place")
         # A quantized variant is worth shipping only if it is smaller than fp32 (the TFLite
         # converter leaves weight tensors under 1024 elements in float, and onnxruntime's QDQ
         # keeps LSTMs float, so a "quantized" file can be the fp32 one or larger).
@@ -171,6 +187,8 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
                        "target": problem.metric.target,
                        "higher_is_better": problem.metric.higher_is_better},
             "artifacts": artifacts,
+            "tolerance": {"atol": arch.training.atol, "rtol": RTOL},
+            "source": "user model" if hasattr(arch, "keras_model") else "edgeseq architecture",
             "parity": report,
             # quantized variants that failed conversion or the task-metric gate; not written
             "rejected": rejected,

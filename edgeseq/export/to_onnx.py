@@ -31,12 +31,12 @@ def _rename_io(proto) -> None:
             dim.dim_param = "batch"
 
 
-def convert(model, input_shape: tuple[int, ...], path: Path) -> dict:
+def convert(model, input_shape: tuple[int, ...], path: Path, dtype: str = "float32") -> dict:
     import tensorflow as tf  # noqa: PLC0415
     import tf2onnx  # noqa: PLC0415
     import onnx  # noqa: PLC0415
 
-    spec = tf.TensorSpec((None, *input_shape), tf.float32, name=INPUT_NAME)
+    spec = tf.TensorSpec((None, *input_shape), tf.as_dtype(dtype), name=INPUT_NAME)
     function = tf.function(lambda x: model(x, training=False))
     proto, _ = tf2onnx.convert.from_function(function, input_signature=(spec,), opset=OPSET)
     _rename_io(proto)

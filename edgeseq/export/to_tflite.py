@@ -33,20 +33,13 @@ REPRESENTATIVE_SAMPLES = 256
 CALIBRATION_SEED = 2024
 
 
-def fused_twin(arch, model, problem):
-    """The architecture rebuilt in tf_keras at batch 1, with the Keras 3 model's weights."""
-    import tf_keras  # noqa: PLC0415
-
-    twin = arch.build(tf_keras, batch_size=1, problem=problem)
-    twin.set_weights(model.get_weights())
-    return twin
-
-
 def convert(arch, model, problem, path: Path, variant: str = "fp32") -> dict:
     import tensorflow as tf  # noqa: PLC0415
 
     settings = VARIANTS[variant]
-    converter = tf.lite.TFLiteConverter.from_keras_model(fused_twin(arch, model, problem))
+    # arch.tflite_twin: the tf_keras twin for edgeseq's architectures (fused), a batch-1
+    # Keras 3 clone for a user's own model (see user_model.py)
+    converter = tf.lite.TFLiteConverter.from_keras_model(arch.tflite_twin(model, problem))
     converter.target_spec.supported_ops = [
         getattr(tf.lite.OpsSet, op) for op in settings.get("supported_ops", ["TFLITE_BUILTINS"])]
     if settings.get("optimizations"):
@@ -56,8 +49,7 @@ def convert(arch, model, problem, path: Path, variant: str = "fp32") -> dict:
     for io in ("inference_input_type", "inference_output_type"):
         if io in settings:
             setattr(converter, io, getattr(tf, settings[io]))
-    info = {"format": "tflite", "variant": variant,
-            "route": "tf_keras twin at batch 1 → TFLiteConverter.from_keras_model (fused LSTM)"}
+    info = {"format": "tflite", "variant": variant, "route": arch.tflite_route}
     if "supported_ops" in settings:  # full-integer: calibrate on the problem's own inputs
         inputs, _ = problem.generate(REPRESENTATIVE_SAMPLES, np.random.default_rng(CALIBRATION_SEED))
         converter.representative_dataset = lambda: ([x[np.newaxis]] for x in inputs)

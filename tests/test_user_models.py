@@ -1,0 +1,126 @@
+"""A user's own .keras file: exported with the same parity gate, or refused with one line."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from edgeseq import manifest
+from edgeseq.cli import app
+
+cli = CliRunner()
+
+
+def run(*args):
+    return cli.invoke(app, [str(a) for a in args])
+
+
+def save(tmp_path, name, layers, shape, dtype="float32", functional_outputs=None):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(shape, dtype=dtype)
+    x = inputs
+    for layer in layers:
+        x = layer(x)
+    model = keras.Model(inputs, functional_outputs(inputs, x) if functional_outputs else x)
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    from keras import layers as L
+
+    tmp = tmp_path_factory.mktemp("user-models")
+    return {
+        "lstm": save(tmp, "lstm", [L.LSTM(8, return_sequences=True), L.Dropout(0.1), L.LSTM(4),
+                                   L.Dense(2)], (6, 3)),
+        "gru": save(tmp, "gru", [L.GRU(8), L.Dense(3, activation="softmax")], (6, 3)),
+        "embedding": save(tmp, "embedding", [L.Embedding(30, 4), L.LSTM(4), L.Dense(1, activation="sigmoid")],
+                          (9,), dtype="int32"),
+        "lambda": save(tmp, "lambda", [L.Lambda(lambda x: x * 2), L.LSTM(4), L.Dense(1)], (5, 2)),
+        "two_outputs": save(tmp, "two_outputs", [L.LSTM(4)], (5, 2),
+                            functional_outputs=lambda i, x: [L.Dense(1)(x), L.Dense(2)(x)]),
+    }
+
+
+def test_lstm_model_exports_both_formats_within_tolerance(models, tmp_path):
+    result = run("export", models["lstm"], "--out", tmp_path / "lstm", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["source"] == "user model" and document["problem"]["name"] == "user_inputs"
+    for r in document["parity"]["results"]:
+        assert r["passed"] and r["max_abs"] <= 1e-5
+    onnx = manifest.entry(document, "model.onnx")
+    assert onnx["recurrent_ops"] == {"LSTM": 2} and onnx["fused"]
+    # batch-1 Keras 3 clone: the recurrence stays a loop, and the manifest says so
+    assert manifest.entry(document, "model.tflite")["fused"] is False
+    x = np.random.default_rng(0).random((4, 6, 3)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    outputs = [json.loads(run("predict", tmp_path / "lstm" / f"model.{rt}", "--input-file",
+                              tmp_path / "x.npy", "--json").stdout)["predictions"]
+               for rt in ("onnx", "tflite")]
+    assert np.allclose(outputs[0], outputs[1], atol=1e-5)
+    assert run("parity", tmp_path / "lstm").exit_code == 0
+
+
+def test_gru_exports_as_loops_and_passes_parity(models, tmp_path):
+    result = run("export", models["gru"], "--out", tmp_path / "gru", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert manifest.entry(document, "model.onnx")["loop_ops"] == {"Loop": 1}
+    assert manifest.entry(document, "model.tflite")["loop_ops"] == {"WHILE": 1}
+
+
+def test_embedding_inputs_are_token_ids_within_the_vocabulary(models, tmp_path):
+    result = run("export", models["embedding"], "--out", tmp_path / "emb", "--json")
+    assert result.exit_code == 0, result.output
+    params = json.loads(result.stdout)["problem"]["params"]
+    assert params["dtype"] == "int32" and params["vocab"] == 30
+    np.save(tmp_path / "ids.npy", np.array([[1, 2, 3, 4, 5, 6, 7, 8, 29]], dtype=np.int32))
+    assert run("predict", tmp_path / "emb" / "model.tflite", "--input-file", tmp_path / "ids.npy").exit_code == 0
+    np.save(tmp_path / "oov.npy", np.array([[1, 2, 3, 4, 5, 6, 7, 8, 30]], dtype=np.int32))
+    bad = run("predict", tmp_path / "emb" / "model.onnx", "--input-file", tmp_path / "oov.npy")
+    assert bad.exit_code == 2 and "vocabulary" in bad.stderr
+
+
+def test_calibration_file_supplies_the_parity_inputs(models, tmp_path):
+    data = np.random.default_rng(3).normal(size=(50, 6, 3)).astype(np.float32)
+    np.save(tmp_path / "calib.npy", data)
+    result = run("export", models["lstm"], "--out", tmp_path / "calib", "--calibration-file",
+                 tmp_path / "calib.npy", "--json")
+    assert result.exit_code == 0, result.output
+    with np.load(tmp_path / "calib" / "reference.npz") as ref:
+        assert all(any(np.array_equal(row, d) for d in data) for row in ref["inputs"][:5])
+
+
+def test_lambda_is_refused_unless_unsafe(models, tmp_path):
+    refused = run("export", models["lambda"], "--out", tmp_path / "lam")
+    assert refused.exit_code == 2 and "--unsafe" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "lam" / "manifest.json").exists()
+    accepted = run("export", models["lambda"], "--out", tmp_path / "lam", "--unsafe")
+    assert accepted.exit_code == 0, accepted.output
+
+
+@pytest.mark.parametrize("case, message", [
+    ("two_outputs", "one input and one output"),
+    ("missing", "not found"),
+    ("not_a_model", "not a loadable Keras model"),
+])
+def test_unexportable_files_are_one_line_exit_2(models, tmp_path, case, message):
+    path = models.get(case, tmp_path / f"{case}.keras")
+    if case == "not_a_model":
+        path.write_text("not a zip")
+    result = run("export", path, "--out", tmp_path / "out")
+    assert result.exit_code == 2 and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_user_models_refuse_quantization(models, tmp_path):
+    result = run("export", models["lstm"], "--out", tmp_path / "q", "-q", "int8")
+    assert result.exit_code == 2 and "task metric" in result.stderr
