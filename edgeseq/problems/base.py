@@ -101,9 +101,10 @@ class Problem(ABC):
             )
         if array.shape[0] == 0:
             raise InputError("input array is empty")
-        array = array.astype(np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):  # too large for float32 → inf
+            array = array.astype(np.float32)
         if not np.isfinite(array).all():
-            raise InputError("input array contains NaN or infinity")
+            raise InputError("input array contains NaN or infinity (or values too large for float32)")
         return array
 
     def load_array(self, path: Path) -> np.ndarray:

@@ -34,7 +34,7 @@ class CumulativeSum(Problem):
 
     def encode(self, text: str) -> np.ndarray:
         values = parse_numbers(text, self.steps, what="numbers in [0,1)")
-        return self.encode_array(np.array(values, dtype=np.float32))
+        return self.encode_array(np.array(values))
 
     def encode_array(self, array: np.ndarray) -> np.ndarray:
         array = np.asarray(array)

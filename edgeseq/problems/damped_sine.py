@@ -39,7 +39,7 @@ class DampedSine(Problem):
 
     def encode(self, text: str) -> np.ndarray:
         values = parse_numbers(text, self.steps_in, what="numbers")
-        return self.encode_array(np.array(values, dtype=np.float32))
+        return self.encode_array(np.array(values))
 
     def encode_array(self, array: np.ndarray) -> np.ndarray:
         array = np.asarray(array)

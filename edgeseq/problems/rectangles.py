@@ -94,7 +94,7 @@ class Rectangles(Problem):
 
     def encode(self, text: str) -> np.ndarray:
         values = parse_numbers(text, 2, what="coordinates x,y in [0,1]")
-        return self.encode_array(np.array(values, dtype=np.float32))
+        return self.encode_array(np.array(values))
 
     def encode_array(self, array: np.ndarray) -> np.ndarray:
         array = np.asarray(array)
