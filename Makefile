@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-train
-ARCHS  := vanilla stacked cnn_lstm encoder_decoder bidirectional generative
+# One builder module per architecture, named as the architecture: no list to keep here.
+ARCHS  := $(basename $(notdir $(filter-out %/__init__.py,$(wildcard edgeseq/architectures/*.py))))
 # Every quantized variant; each is kept only if it passes its gate (int16x8 is attempted and
 # reported: the converter does not support it for fused LSTMs).
 QUANTIZE := -q float16 -q dynamic -q int8 -q int16x8
