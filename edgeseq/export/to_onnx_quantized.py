@@ -2,9 +2,10 @@
 
 - dynamic-int8: weights int8, activations quantized on the fly; LSTM becomes
   DynamicQuantizeLSTM (int8 weights inside the recurrent op).
-- int8: static QDQ, calibrated on inputs drawn from the problem's generator. onnxruntime's
-  QDQ quantizer has no LSTM support: the LSTM stays float between Q/DQ pairs, so this variant
-  mainly quantizes the dense layers (its bytes show it).
+- int8: static QDQ, calibrated on inputs drawn from the problem's generator, for everything
+  but the LSTMs; onnxruntime's QDQ quantizer has no LSTM support (an LSTM stays float between
+  Q/DQ pairs, and the file grew: vanilla 18.2 → 21.1 KB), so the LSTMs then get the dynamic
+  quantizer's DynamicQuantizeLSTM (vanilla 11.5 KB).
 """
 
 from __future__ import annotations
@@ -43,10 +44,14 @@ def convert(fp32_path: Path, problem, path: Path, variant: str) -> dict:
             quantize_dynamic(str(pre), str(out), weight_type=QuantType.QInt8)
             settings = {"method": "quantize_dynamic", "weight_type": "QInt8"}
         elif variant == "int8":
-            quantize_static(str(pre), str(out), Calibration(), quant_format=QuantFormat.QDQ,
+            qdq = Path(tmp) / "qdq.onnx"
+            quantize_static(str(pre), str(qdq), Calibration(), quant_format=QuantFormat.QDQ,
                             activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+            quantize_dynamic(str(qdq), str(out), weight_type=QuantType.QInt8,
+                             op_types_to_quantize=["LSTM"])
             settings = {"method": "quantize_static", "format": "QDQ", "activation_type": "QInt8",
-                        "weight_type": "QInt8", "calibration_samples": REPRESENTATIVE_SAMPLES}
+                        "weight_type": "QInt8", "calibration_samples": REPRESENTATIVE_SAMPLES,
+                        "lstm": "quantize_dynamic (DynamicQuantizeLSTM)"}
         else:
             raise ValueError(f"no ONNX variant {variant!r}")
     return {"format": "onnx", "variant": variant, "route": "onnxruntime.quantization",
