@@ -140,6 +140,8 @@ def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 
                      f"calls (one call takes tens of ms); TensorFlow's default threads.")
     notes.append(f"onnx/tflite rows: {calls} timed batch-1 calls after {WARMUP} warm-up calls, "
                  "1 thread. TFLite files take batch 1: the runner loops over a batch.")
+    notes.append("floor: the same runtime on a one-Reshape model of the same input, timed in "
+                 "the row's process; p50_over_floor (JSON) compares rows across processes.")
     notes.append(f"per s: samples per second at batch 1 and in batches of {batch}. RSS: peak "
                  "of the row's own process (ru_maxrss); every row ran in a fresh process.")
 
@@ -247,12 +249,15 @@ def measure(job: dict) -> dict:
         "bytes": path.stat().st_size,
         "peak_rss_mb": peak, "baseline_rss_mb": baseline,
         "floor_p50_us": None, "floor_p99_us": None, "floor_file": None, "floor_source": None,
+        "p50_over_floor": None,
     }
     if floor_call is not None:
         call, floor_file, source = floor_call()
         floor = latency(time_calls(call, calls, warmup))
         row |= {"floor_p50_us": floor["p50_us"], "floor_p99_us": floor["p99_us"],
-                "floor_file": floor_file, "floor_source": source}
+                "floor_file": floor_file, "floor_source": source,
+                # the same process's own yardstick: steadier across rows than p50 alone
+                "p50_over_floor": row["p50_us"] / floor["p50_us"]}
     row["heavy_modules"] = heavy_modules()
     row["pid"] = os.getpid()
     return row
@@ -369,6 +374,7 @@ def plot(document: dict, path: Path) -> None:
                     (bar.get_x() + bar.get_width() / 2, value), ha="center", va="bottom",
                     fontsize=8, xytext=(0, 2), textcoords="offset points")
     ax.set_yscale("log")
+    ax.set_ylim(top=max(p50) * 10)  # room for the labels and the legend above the bars
     ax.set_xticks(range(len(rows)), labels, fontsize=8)
     ax.set_ylabel("batch-1 latency, µs (log scale)")
     ax.set_title(f"{document['architecture']}: batch-1 p50 latency per runtime "

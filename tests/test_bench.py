@@ -83,7 +83,7 @@ def test_bench_json_has_a_row_per_runtime_and_artifact(benched):
     for (runtime, _), r in rows.items():
         assert KEYS <= r.keys(), KEYS - r.keys()
         for key in ("p50_us", "p99_us", "throughput_per_s", "batch_throughput_per_s",
-                    "load_ms", "bytes", "floor_p50_us", "peak_rss_mb"):
+                    "load_ms", "bytes", "floor_p50_us", "p50_over_floor", "peak_rss_mb"):
             assert r[key] > 0, (runtime, key, r[key])
         assert r["p99_us"] >= r["p50_us"]
         assert r["batch"] == 8
