@@ -109,10 +109,11 @@ def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 
     models = [a for a in artifacts if a.get("variant") != FLOOR]
     if not models:
         raise InputError(f"{directory}/manifest.json lists no onnx or tflite artifact to bench")
-    for a in artifacts:
+    for a in artifacts:  # all checked before any row runs: a bad file fails fast, once
         if not (directory / a["file"]).is_file():
             raise InputError(f"{directory / a['file']} is listed in manifest.json but missing "
                              "(re-export the directory)")
+        manifest_file.verify(directory / a["file"], manifest)
 
     notes, skipped = [], []
     document = {
