@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,25 @@ import pytest
 from edgeseq import registry
 
 ARCHS = list(registry.ARCHITECTURES)
+
+# The CLI in a fresh process that reports, as its last stderr line, the heavy modules it
+# imported: the inference path must never import TensorFlow or Keras.
+_PROBE = """
+import sys
+from edgeseq.cli import app
+try:
+    app(sys.argv[1:])
+except SystemExit as exit:
+    code = exit.code
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "tf_keras", "tf2onnx"))
+print("HEAVY:" + ",".join(heavy), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def cli_in_fresh_process(*args, timeout=600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", _PROBE, *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def export_untrained(arch_name: str, out_dir: Path, seed: int = 0) -> Path:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -17,27 +15,16 @@ from edgeseq import graph, manifest
 from edgeseq.cli import app
 from edgeseq.runtimes import open_runner
 
+from .conftest import cli_in_fresh_process
+
 KEYS = {"runtime", "variant", "p50_us", "p99_us", "throughput_per_s", "batch_throughput_per_s",
         "load_ms", "bytes", "floor_p50_us", "peak_rss_mb"}
 HAS_TF = importlib.util.find_spec("tensorflow") is not None
 
-# The CLI in a fresh process, reporting what it imported (as tests/test_light_import.py does).
-PROBE = """
-import sys
-from edgeseq.cli import app
-try:
-    app(sys.argv[1:])
-except SystemExit as exit:
-    code = exit.code
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "tf_keras", "tf2onnx"))
-print("HEAVY:" + ",".join(heavy), file=sys.stderr)
-sys.exit(code)
-"""
 
 
 def bench_process(*args, timeout=600):
-    return subprocess.run([sys.executable, "-c", PROBE, "bench", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout)
+    return cli_in_fresh_process("bench", *args, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ in the development venv on the session's own exports."""
 import importlib.util
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
