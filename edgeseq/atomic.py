@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 # mkstemp creates 0600 files; artifacts should get the permissions any new file would.
 _UMASK = os.umask(0)

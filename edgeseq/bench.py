@@ -91,7 +91,8 @@ def machine() -> dict:
 def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 100,
         log: Callable[[str], None] = lambda _: None) -> dict:
     """Bench every runtime on an exported directory, one worker process per row."""
-    from . import manifest as manifest_file, registry  # noqa: PLC0415
+    from . import manifest as manifest_file  # noqa: PLC0415
+    from . import registry
     from .runtimes import DEVICE_RUNTIMES  # noqa: PLC0415
 
     directory = Path(directory)
@@ -222,7 +223,8 @@ def _spawn(job: dict) -> dict:
 
 def measure(job: dict) -> dict:
     """One row, in this process: latency, throughput, load time, floor and peak RSS."""
-    from . import manifest as manifest_file, registry  # noqa: PLC0415
+    from . import manifest as manifest_file  # noqa: PLC0415
+    from . import registry
 
     directory, path = Path(job["directory"]), Path(job["path"])
     problem = registry.problem_from_manifest(manifest_file.load(directory))
@@ -370,7 +372,7 @@ def plot(document: dict, path: Path) -> None:
     if floors:
         ax.scatter([i for i, _ in floors], [v for _, v in floors], marker="_", s=900,
                    color="tab:red", zorder=3, label="runtime floor p50 (one Reshape)")
-    for bar, value in zip(bars, p50):
+    for bar, value in zip(bars, p50, strict=True):
         ax.annotate(f"{value:,.0f}" if value >= 100 else f"{value:.1f}",
                     (bar.get_x() + bar.get_width() / 2, value), ha="center", va="bottom",
                     fontsize=8, xytext=(0, 2), textcoords="offset points")

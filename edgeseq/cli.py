@@ -13,14 +13,16 @@ from typing import Annotated, Optional
 
 import numpy as np
 import typer
-from typer.core import TyperGroup
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
-from . import graph, manifest as manifest_file, registry
+from . import graph, registry
+from . import manifest as manifest_file
 from .errors import EdgeseqError, InputError
 from .runtimes import DEVICE_RUNTIMES, open_runner, resolve
+
 
 class _OneLineErrors(TyperGroup):
     """Usage errors (unknown option, missing argument, bad value) as one line on stderr,
@@ -111,7 +113,8 @@ def _out_dir(arch: str, out_dir: Optional[Path]) -> Path:
 @command()
 def train(
     arch: Annotated[str, typer.Argument(help="Architecture name (see `edgeseq list`).")],
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Directory for model.keras; default exported/ARCH.")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option(
+        "--out", help="Directory for model.keras; default exported/ARCH.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for data, weights and shuffling.")] = 0,
     epochs: Annotated[Optional[int], typer.Option(min=1, help="Override the recipe's epochs.")] = None,
 ):
@@ -135,8 +138,10 @@ def train(
 @command()
 def export(
     arch: Annotated[str, typer.Argument(help="Architecture name (see `edgeseq list`), or a .keras file of your own.")],
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Artifact directory; default exported/ARCH (exported/<file stem> for a .keras file).")] = None,
-    formats: Annotated[Optional[list[str]], typer.Option("--format", help="onnx and/or tflite (repeatable); default both.")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option(
+        "--out", help="Artifact directory; default exported/ARCH (exported/<file stem> for a .keras file).")] = None,
+    formats: Annotated[Optional[list[str]], typer.Option(
+        "--format", help="onnx and/or tflite (repeatable); default both.")] = None,
     quantize: Annotated[Optional[list[str]], typer.Option(
         "--quantize", "-q",
         help="Also write quantized variants (repeatable): none, float16 (TFLite), dynamic "
@@ -145,9 +150,11 @@ def export(
     seed: Annotated[int, typer.Option(help="Training seed, used when there is no model.keras yet.")] = 0,
     calibration_file: Annotated[Optional[Path], typer.Option(
         "--calibration-file", help="A .keras model's parity inputs: a .npy of example inputs "
-                                   "(default: uniform [0,1) floats, or token ids below the Embedding's input_dim).")] = None,
+                                   "(default: uniform [0,1) floats, or token ids below the Embedding's "
+                                   "input_dim).")] = None,
     unsafe: Annotated[bool, typer.Option(
-        "--unsafe", help="Load a .keras file even if it carries Python code (Lambda layers). Only for files you trust.")] = False,
+        "--unsafe", help="Load a .keras file even if it carries Python code (Lambda layers). "
+                         "Only for files you trust.")] = False,
     as_json: JsonOption = False,
 ):
     """Convert ARCH to ONNX and TFLite, check parity with Keras, write manifest.json.
@@ -167,7 +174,8 @@ def export(
         if calibration_file is not None or unsafe:
             raise EdgeseqError("--calibration-file and --unsafe apply to a .keras file, not to "
                                f"the built-in architecture {arch!r}")
-    from .export.pipeline import FORMATS, export as run_export  # noqa: PLC0415 - imports TF
+    from .export.pipeline import FORMATS  # noqa: PLC0415 - imports TF
+    from .export.pipeline import export as run_export
 
     directory = _out_dir(subject.name, out_dir)
     # Converters print to stdout (Keras's export() announces its SavedModel): keep stdout
@@ -205,13 +213,19 @@ def _problem_for(path: Path):
 def predict(
     model: Annotated[Path, typer.Argument(help="An exported .onnx or .tflite file, or its directory.")],
     runtime: RuntimeOption = "auto",
-    text: Annotated[Optional[str], typer.Option("--input", "-i", help="The input as you would write it, e.g. 4,3,6,6,6 for vanilla.")] = None,
-    input_file: Annotated[Optional[Path], typer.Option("--input-file", help="A .npy array: one example or a batch.")] = None,
-    example: Annotated[bool, typer.Option("--example", help="Draw a fresh example; print input, expected and predicted.")] = False,
+    text: Annotated[Optional[str], typer.Option(
+        "--input", "-i", help="The input as you would write it, e.g. 4,3,6,6,6 for vanilla.")] = None,
+    input_file: Annotated[Optional[Path], typer.Option(
+        "--input-file", help="A .npy array: one example or a batch.")] = None,
+    example: Annotated[bool, typer.Option(
+        "--example", help="Draw a fresh example; print input, expected and predicted.")] = False,
     seed: Annotated[Optional[int], typer.Option(help="Seed for --example (default: random).")] = None,
     as_json: JsonOption = False,
 ):
-    """Run an exported model on the device runtimes and answer in the problem's own terms."""
+    """Run an exported model on the device runtimes and answer in the problem's own terms.
+
+    Inputs by architecture: vanilla 4,3,6,6,6 · stacked 50 comma-separated values (or --input-file series.npy) · cnn_lstm --input-file frames.npy · encoder_decoder 10+3+7 · bidirectional 10 values in [0,1) · generative a corner x,y · your own model --input-file x.npy
+    """  # noqa: E501 - typer keeps a docstring's line breaks
     if sum(x is not None and x is not False for x in (text, input_file, example)) != 1:
         raise typer.BadParameter("give exactly one of --input, --input-file, --example")
     path, runtime = resolve(model, runtime)
@@ -395,7 +409,8 @@ def parity(
 def generate(
     model: Annotated[Path, typer.Argument(help="An exported generative .onnx or .tflite file, or its directory.")],
     runtime: RuntimeOption = "auto",
-    plot: Annotated[Optional[Path], typer.Option("--plot", help="Save the generated rectangle beside a true one (PNG).")] = None,
+    plot: Annotated[Optional[Path], typer.Option(
+        "--plot", help="Save the generated rectangle beside a true one (PNG).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the true rectangle drawn for --plot.")] = 0,
     as_json: JsonOption = False,
 ):
@@ -466,7 +481,8 @@ def bench(
     calls: Annotated[int, typer.Option(min=1, help="Timed batch-1 calls per onnx/tflite row, after warm-up.")] = 1000,
     keras_calls: Annotated[int, typer.Option(min=1, help="Timed calls per Keras row (one takes ms).")] = 100,
     batch: Annotated[int, typer.Option(min=1, help="Batch size of the batch throughput.")] = 64,
-    plot: Annotated[Optional[Path], typer.Option("--plot", help="Save a bar chart of p50 latency (PNG, log scale).")] = None,
+    plot: Annotated[Optional[Path], typer.Option(
+        "--plot", help="Save a bar chart of p50 latency (PNG, log scale).")] = None,
     as_json: JsonOption = False,
 ):
     """Latency p50/p99, throughput, load time, peak RSS and bytes per runtime, beside the

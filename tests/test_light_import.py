@@ -4,6 +4,7 @@ import pytest
 
 from .conftest import cli_in_fresh_process
 
+
 @pytest.mark.parametrize("artifact", ["model.onnx", "model.tflite"])
 def test_predict_imports_no_tensorflow_or_keras(untrained, artifact):
     path = untrained("vanilla") / artifact

@@ -83,7 +83,7 @@ def main() -> None:
     lines = ["| arch | TFLite fused µs | TFLite WHILE µs | WHILE / fused | ONNX LSTM µs | "
              "Keras call µs | Keras call / ONNX | model.predict µs | predict / ONNX | "
              "fused / WHILE bytes |", "|" + "---|" * 10]
-    for name, p50, sizes, ops in rows:
+    for name, p50, sizes, _ops in rows:
         lines.append(
             f"| {name} | {p50['tflite fused']:.1f} | {p50['tflite unfused (WHILE)']:.1f} | "
             f"{p50['tflite unfused (WHILE)'] / p50['tflite fused']:.1f}× | "

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__, graph, manifest as manifest_file
+from .. import __version__, graph
+from .. import manifest as manifest_file
 from ..atomic import write_json
 from ..errors import CheckFailed, EdgeseqError
 from ..parity import RTOL, Tolerance, check
 from ..registry import Architecture
-from ..runtimes import open_runner
-from ..runtimes import stored_reference
+from ..runtimes import open_runner, stored_reference
 from ..runtimes.keras_runner import KerasRunner
 from . import floor, publish, tflite_worker, to_onnx, to_onnx_quantized, to_tflite
 

@@ -32,9 +32,9 @@ def _rename_io(proto) -> None:
 
 
 def convert(model, input_shape: tuple[int, ...], path: Path, dtype: str = "float32") -> dict:
+    import onnx  # noqa: PLC0415
     import tensorflow as tf  # noqa: PLC0415
     import tf2onnx  # noqa: PLC0415
-    import onnx  # noqa: PLC0415
 
     spec = tf.TensorSpec((None, *input_shape), tf.as_dtype(dtype), name=INPUT_NAME)
     function = tf.function(lambda x: model(x, training=False))

@@ -24,7 +24,12 @@ VARIANTS = ("dynamic-int8", "int8")
 
 def convert(fp32_path: Path, problem, path: Path, variant: str) -> dict:
     from onnxruntime.quantization import (  # noqa: PLC0415
-        CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic, quantize_static)
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quantize_dynamic,
+        quantize_static,
+    )
     from onnxruntime.quantization.shape_inference import quant_pre_process  # noqa: PLC0415
 
     class Calibration(CalibrationDataReader):

@@ -12,8 +12,8 @@ generated itself (the random coordinates cannot be predicted by any model).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
