@@ -68,6 +68,8 @@ class TfliteRunner(Runner):
             return self._invoke(batch)
         # Fixed-batch models (the fused LSTM route exports batch 1) run row block by row block.
         step = self.fixed_batch
+        if len(batch) == step:  # the batch-1 hot path: no per-call list and concatenate
+            return self._invoke(batch)
         if len(batch) % step:
             raise InputError(f"{self.path} takes batches of {step}; got {len(batch)}")
         return np.concatenate([self._invoke(batch[i:i + step]) for i in range(0, len(batch), step)])
