@@ -7,6 +7,8 @@ so a failed or interrupted export leaves the previous artifacts in place and loa
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -61,7 +63,7 @@ def load_or_train(arch: Architecture, out_dir: Path, seed: int = 0, epochs: int 
     return result.model
 
 
-def _convert_variants(arch: Architecture, model_path: Path, staging: Path, formats,
+def _convert_variants(arch: Architecture, saved_twin: Path, staging: Path, formats,
                       quantize, log) -> tuple[list, list]:
     """Quantized variants that converted, as (path, info), and the reports of those that did
     not. TFLite conversions run in child processes (a converter crash is a reported failure)."""
@@ -75,7 +77,7 @@ def _convert_variants(arch: Architecture, model_path: Path, staging: Path, forma
             continue
         log(f"{arch.name}: {fmt} variants {', '.join(wanted)}")
         if fmt == "tflite":
-            outcomes = tflite_worker.convert_isolated(arch.name, model_path, staging, wanted, log)
+            outcomes = tflite_worker.convert_isolated(arch.name, saved_twin, staging, wanted, log)
         else:
             outcomes = {}
             for variant in wanted:
@@ -114,6 +116,7 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
     metric_value = evaluate(arch, model, seed)
 
     staging = publish.new_generation(out_dir)
+    twin_dir = Path(tempfile.mkdtemp(prefix="edgeseq-tflite-twin-")) / "saved_model"
     try:
         converted = []
         for fmt in formats:
@@ -122,13 +125,13 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
             try:
                 info = (to_onnx.convert(model, problem.input_shape, path,
                                         getattr(problem, "dtype", "float32")) if fmt == "onnx"
-                        else to_tflite.convert(arch, model, problem, path))
+                        else to_tflite.convert(to_tflite.save_twin(arch, model, problem, twin_dir),
+                                               problem, path, route=arch.tflite_route))
             except Exception as exc:  # the converters' own errors, first line
                 first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
                 raise EdgeseqError(f"{arch.name}: {fmt} conversion failed: {first}") from None
             converted.append((path, info | {"variant": "fp32"}))
-        variants, rejected = _convert_variants(arch, out_dir / "model.keras", staging, formats,
-                                               quantize, log)
+        variants, rejected = _convert_variants(arch, twin_dir, staging, formats, quantize, log)
         runners = [(info["variant"], open_runner(path)) for path, info in converted + variants]
         log(f"{arch.name}: parity on {samples} inputs")
         report = check(problem, KerasRunner(model=model), runners, samples=samples,
@@ -201,6 +204,8 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
     except BaseException:
         publish.discard(staging)
         raise
+    finally:
+        shutil.rmtree(twin_dir.parent, ignore_errors=True)
     return document
 
 

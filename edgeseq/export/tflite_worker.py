@@ -9,6 +9,7 @@ variant has an outcome.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -18,14 +19,14 @@ from pathlib import Path
 TIMEOUT_S = 900
 
 
-def convert_isolated(arch_name: str, model_path: Path, out_dir: Path, variants: list[str],
+def convert_isolated(arch_name: str, saved_twin: Path, out_dir: Path, variants: list[str],
                      log=print, worker: str = __name__) -> dict[str, dict]:
     """variant → {"ok": True, "path": ..., "info": {...}} or {"ok": False, "reason": ...}.
     `worker` is the module run as the child (any module speaking this protocol)."""
     outcomes: dict[str, dict] = {}
     remaining = list(variants)
     while remaining:
-        command = [sys.executable, "-m", worker, arch_name, str(model_path), str(out_dir),
+        command = [sys.executable, "-m", worker, arch_name, str(saved_twin), str(out_dir),
                    *remaining]
         try:
             child = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
@@ -54,24 +55,25 @@ def convert_isolated(arch_name: str, model_path: Path, out_dir: Path, variants: 
     return outcomes
 
 
-def _main(arch_name: str, model_path: str, out_dir: str, *variants: str) -> None:
-    import keras  # noqa: PLC0415
-
+def _main(arch_name: str, saved_twin: str, out_dir: str, *variants: str) -> None:
     from edgeseq import registry  # noqa: PLC0415
     from edgeseq.export import to_tflite  # noqa: PLC0415
 
     arch = registry.get(arch_name)
-    model = keras.saving.load_model(model_path, compile=False)
+    protocol = sys.stdout
     for variant in variants:
-        print(json.dumps({"variant": variant, "status": "start"}), flush=True)
+        print(json.dumps({"variant": variant, "status": "start"}), file=protocol, flush=True)
         path = Path(out_dir) / f"model.{variant}.tflite"
         try:
-            info = to_tflite.convert(arch, model, arch.problem, path, variant)
+            with contextlib.redirect_stdout(sys.stderr):  # converter chatter off the protocol
+                info = to_tflite.convert(Path(saved_twin), arch.problem, path, variant,
+                                         arch.tflite_route)
             outcome = {"ok": True, "path": str(path), "info": info}
         except Exception as exc:  # the converter's own errors: report the first line
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             outcome = {"ok": False, "reason": f"converter error: {first[:300]}"}
-        print(json.dumps({"variant": variant, "status": "end", "outcome": outcome}), flush=True)
+        print(json.dumps({"variant": variant, "status": "end", "outcome": outcome}),
+              file=protocol, flush=True)
 
 
 if __name__ == "__main__":

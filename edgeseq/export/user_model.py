@@ -38,12 +38,9 @@ class UserModel:
         return f"{USER}:{'unsafe' if self.unsafe else 'safe'}"
 
     def tflite_twin(self, model, problem=None):
-        import keras  # noqa: PLC0415
-
-        batch1 = keras.Input(batch_shape=(1, *self.problem.input_shape), dtype=self.problem.dtype)
-        twin = keras.models.clone_model(model, input_tensors=batch1)
-        twin.set_weights(model.get_weights())
-        return twin
+        """The model itself: save_twin exports it with a batch-1 signature, the fixed batch
+        that lets the converter lower Keras 3 recurrences to a builtin WHILE loop."""
+        return model
 
 
 def load_keras(path: Path, unsafe: bool):
