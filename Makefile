@@ -1,4 +1,9 @@
 # `make export` and `make test` work from a fresh clone: both create .venv when it is missing.
+# Two architectures train and export side by side: most of their time is per-step Python
+# work on one core, so on 2 cores -j2 takes make export from 5m50s to 3m28s here.
+# --output-sync keeps each architecture's log together.
+MAKEFLAGS += --jobs=2 --output-sync=target
+
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
