@@ -99,6 +99,28 @@ def _convert_variants(arch: Architecture, saved_twin: Path, staging: Path, forma
     return converted, rejected
 
 
+def _gate_variants(report: dict, fp32: list, staging: Path, rejected: list, name: str, log) -> set[str]:
+    """Apply the variant gates to a parity report: moves failed results to `rejected` and
+    returns the artifact names that may be published."""
+    # A quantized variant is worth shipping only if it is smaller than fp32 (the TFLite
+    # converter leaves weight tensors under 1024 elements in float, and onnxruntime's QDQ
+    # keeps LSTMs float, so a "quantized" file can be the fp32 one or larger).
+    fp32_bytes = {info["format"]: path.stat().st_size for path, info in fp32}
+    for result in report["results"]:
+        size = (staging / result["artifact"]).stat().st_size
+        if result["variant"] != "fp32" and size >= fp32_bytes[result["runtime"]]:
+            result["passed"] = False
+            result["reason"] = (f"no smaller than fp32 ({size:,} vs "
+                                f"{fp32_bytes[result['runtime']]:,} bytes): quantization saved nothing")
+    # A variant that misses a gate is reported, never published.
+    for result in [r for r in report["results"] if not r["passed"]]:
+        log(f"{name}: {result['runtime']} {result['variant']} rejected: {result['reason']}")
+        rejected.append(result)
+    report["results"] = [r for r in report["results"] if r["passed"]]
+    report["passed"] = True
+    return {r["artifact"] for r in report["results"]}
+
+
 def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed: int = 0,
            samples: int = PARITY_SAMPLES, log=print) -> dict:
     from ..training import evaluate  # noqa: PLC0415
@@ -134,7 +156,8 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
         variants, rejected = _convert_variants(arch, twin_dir, staging, formats, quantize, log)
         runners = [(info["variant"], open_runner(path)) for path, info in converted + variants]
         log(f"{arch.name}: parity on {samples} inputs")
-        report = check(problem, KerasRunner(model=model), runners, samples=samples,
+        keras_runner = KerasRunner(model=model)
+        report = check(problem, keras_runner, runners, samples=samples,
                        tolerance=Tolerance(atol=arch.training.atol))
         failed_fp32 = [r for r in report["results"] if r["variant"] == "fp32" and not r["passed"]]
         if failed_fp32:
@@ -144,23 +167,7 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
             raise error(f"{arch.name}: {failed_fp32[0]['runtime']} output "
                         f"'{to_onnx.OUTPUT_NAME}' ({failed_fp32[0]['artifact']}) differs from "
                         f"Keras: {failed_fp32[0]['reason']}; previous artifacts left in place")
-        # A quantized variant is worth shipping only if it is smaller than fp32 (the TFLite
-        # converter leaves weight tensors under 1024 elements in float, and onnxruntime's QDQ
-        # keeps LSTMs float, so a "quantized" file can be the fp32 one or larger).
-        fp32_bytes = {info["format"]: path.stat().st_size for path, info in converted}
-        for result in report["results"]:
-            size = (staging / result["artifact"]).stat().st_size
-            if result["variant"] != "fp32" and size >= fp32_bytes[result["runtime"]]:
-                result["passed"] = False
-                result["reason"] = (f"no smaller than fp32 ({size:,} vs "
-                                    f"{fp32_bytes[result['runtime']]:,} bytes): quantization saved nothing")
-        # A quantized variant that misses a gate is reported, never published.
-        for result in [r for r in report["results"] if not r["passed"]]:
-            log(f"{arch.name}: {result['runtime']} {result['variant']} rejected: {result['reason']}")
-            rejected.append(result)
-        report["results"] = [r for r in report["results"] if r["passed"]]
-        report["passed"] = True
-        published = {r["artifact"] for r in report["results"]}
+        published = _gate_variants(report, converted, staging, rejected, arch.name, log)
         converted += [(path, info) for path, info in variants if path.name in published]
         # Floor models for `edgeseq bench` (one Reshape per format), published but not gated.
         converted += floor.write(problem.input_shape, staging, formats)
@@ -169,14 +176,13 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
                                                    np.random.default_rng(stored_reference.SEED))
         ref_path = staging / stored_reference.FILE
         converted.append((ref_path, stored_reference.write(
-            ref_path, ref_inputs, ref_targets, KerasRunner(model=model).run(ref_inputs))))
+            ref_path, ref_inputs, ref_targets, keras_runner.run(ref_inputs))))
         artifacts = [manifest_file.describe_file(out_dir / "model.keras") | {"format": "keras"}]
         for path, info in converted:
             runtime = info["format"]
             ops = graph.summary(path, runtime) if runtime in graph.RECURRENT_OPS else {}
             artifacts.append(manifest_file.describe_file(path) | info | ops)
 
-        keras_runner = KerasRunner(model=model)
         document = {
             "manifest_version": 1,
             "architecture": arch.name,
