@@ -1,8 +1,8 @@
 # `make export` and `make test` work from a fresh clone: both create .venv when it is missing.
 # Two architectures train and export side by side: most of their time is per-step Python
 # work on one core, so on 2 cores -j2 takes make export from 5m50s to 3m28s here.
-# --output-sync keeps each architecture's log together.
-MAKEFLAGS += --jobs=2 --output-sync=target
+# --output-sync=line keeps lines whole and still streams (=target held back pytest for minutes).
+MAKEFLAGS += --jobs=2 --output-sync=line
 
 PYTHON ?= python3
 VENV   := .venv
