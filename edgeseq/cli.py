@@ -353,7 +353,7 @@ def show_parity_summary(reports: dict[str, dict], manifests: dict[str, dict]) ->
         sizes = {a["file"]: a["bytes"] for a in manifests[name]["artifacts"]}
         fp32 = {a["format"]: a["bytes"] for a in manifests[name]["artifacts"] if a.get("variant") == "fp32"}
         for r in [r for r in report["results"] if r["variant"] != "fp32"] + manifests[name].get("rejected", []):
-            size = sizes.get(r["artifact"])
+            size = sizes.get(r["artifact"]) or r.get("bytes")  # a rejected variant: its size at export
             variants.add_row(name, r["runtime"], r["variant"], f"{size:,}" if size else "-",
                              f"{size / fp32[r['runtime']]:.2f}" if size else "-",
                              fmt(r["metric"]["value"], ".4f") if r.get("metric") else "-",

@@ -24,3 +24,14 @@ def test_vanilla_tflite_is_the_four_op_fused_graph(untrained):
     ops = graph.op_counts(untrained("vanilla") / "model.tflite", "tflite")
     assert ops == {"UNIDIRECTIONAL_SEQUENCE_LSTM": 1, "STRIDED_SLICE": 1,
                    "FULLY_CONNECTED": 1, "SOFTMAX": 1}
+
+
+# Keras 3 traces TimeDistributed once per step; the export folds time into the batch.
+@pytest.mark.parametrize("arch, layer_ops", [("cnn_lstm", {"Conv": 1, "MaxPool": 1}),
+                                             ("bidirectional", {"MatMul": 1}),
+                                             ("encoder_decoder", {"MatMul": 1})])
+def test_time_distributed_layers_export_as_one_onnx_op_not_one_per_step(untrained, arch, layer_ops):
+    path = untrained(arch) / "model.onnx"
+    ops = graph.op_counts(path, "onnx")
+    assert {op: ops.get(op) for op in layer_ops} == layer_ops, ops
+    assert manifest.entry(manifest.load(path.parent), "model.onnx")["time_distributed_folded"]

@@ -107,7 +107,7 @@ def _gate_variants(report: dict, fp32: list, staging: Path, rejected: list, name
     # keeps LSTMs float, so a "quantized" file can be the fp32 one or larger).
     fp32_bytes = {info["format"]: path.stat().st_size for path, info in fp32}
     for result in report["results"]:
-        size = (staging / result["artifact"]).stat().st_size
+        size = result["bytes"] = (staging / result["artifact"]).stat().st_size
         if result["variant"] != "fp32" and size >= fp32_bytes[result["runtime"]]:
             result["passed"] = False
             result["reason"] = (f"no smaller than fp32 ({size:,} vs "
