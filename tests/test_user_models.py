@@ -44,6 +44,8 @@ def models(tmp_path_factory):
         "lambda": save(tmp, "lambda", [L.Lambda(lambda x: x * 2), L.LSTM(4), L.Dense(1)], (5, 2)),
         "masked_time_distributed": save(tmp, "masked_td", [L.Masking(0.0), L.TimeDistributed(L.Dense(4), name="td"),
                                                             L.LSTM(4), L.Dense(1)], (6, 3)),
+        "branches": save(tmp, "branches", [], (5, 2), functional_outputs=lambda i, _: L.Dense(1)(
+            L.Concatenate()([L.LSTM(4)(i), L.LSTM(3)(i)]))),
         "two_outputs": save(tmp, "two_outputs", [L.LSTM(4)], (5, 2),
                             functional_outputs=lambda i, x: [L.Dense(1)(x), L.Dense(2)(x)]),
     }
@@ -58,8 +60,10 @@ def test_lstm_model_exports_both_formats_within_tolerance(models, tmp_path):
         assert r["passed"] and r["max_abs"] <= 1e-5
     onnx = manifest.entry(document, "model.onnx")
     assert onnx["recurrent_ops"] == {"LSTM": 2} and onnx["fused"]
-    # batch-1 Keras 3 clone: the recurrence stays a loop, and the manifest says so
-    assert manifest.entry(document, "model.tflite")["fused"] is False
+    # a chain of standard layers is rebuilt in tf_keras for TFLite: both LSTMs fuse
+    tflite = manifest.entry(document, "model.tflite")
+    assert tflite["recurrent_ops"] == {"UNIDIRECTIONAL_SEQUENCE_LSTM": 2} and tflite["fused"]
+    assert tflite["loop_ops"] == {} and tflite["route"].startswith("tf_keras twin")
     x = np.random.default_rng(0).random((4, 6, 3)).astype(np.float32)
     np.save(tmp_path / "x.npy", x)
     outputs = [json.loads(run("predict", tmp_path / "lstm" / f"model.{rt}", "--input-file",
@@ -75,6 +79,16 @@ def test_gru_exports_as_loops_and_passes_parity(models, tmp_path):
     document = json.loads(result.stdout)
     assert manifest.entry(document, "model.onnx")["loop_ops"] == {"Loop": 1}
     assert manifest.entry(document, "model.tflite")["loop_ops"] == {"WHILE": 1}
+
+
+def test_a_model_that_is_not_a_chain_keeps_the_keras_3_route_as_a_loop(models, tmp_path):
+    result = run("export", models["branches"], "--out", tmp_path / "branches", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert all(r["passed"] for r in document["parity"]["results"])
+    tflite = manifest.entry(document, "model.tflite")
+    assert tflite["route"].startswith("Keras 3") and tflite["fused"] is False
+    assert manifest.entry(document, "model.onnx")["recurrent_ops"] == {"LSTM": 2}
 
 
 def test_embedding_inputs_are_token_ids_within_the_vocabulary(models, tmp_path):

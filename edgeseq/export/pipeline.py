@@ -145,10 +145,12 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
             path = staging / f"model.{fmt}"
             log(f"{arch.name}: converting to {fmt}")
             try:
-                info = (to_onnx.convert(model, problem.input_shape, path,
-                                        getattr(problem, "dtype", "float32")) if fmt == "onnx"
-                        else to_tflite.convert(to_tflite.save_twin(arch, model, problem, twin_dir),
-                                               problem, path, route=arch.tflite_route))
+                if fmt == "onnx":
+                    info = to_onnx.convert(model, problem.input_shape, path,
+                                           getattr(problem, "dtype", "float32"))
+                else:
+                    to_tflite.save_twin(arch, model, problem, twin_dir)  # decides arch.tflite_route
+                    info = to_tflite.convert(twin_dir, problem, path, route=arch.tflite_route)
             except Exception as exc:  # the converters' own errors, first line
                 first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
                 raise EdgeseqError(f"{arch.name}: {fmt} conversion failed: {first}") from None

@@ -2,9 +2,10 @@
 Architecture so the same pipeline converts and gates it.
 
 Loading uses Keras safe mode: a file that carries Python code (a Lambda layer) is refused
-unless the user passes --unsafe. TFLite goes through a batch-1 Keras 3 clone: edgeseq cannot
-rebuild an arbitrary model in tf_keras, so its recurrent layers stay WHILE loops (unfused;
-the manifest's `fused` says so), which LiteRT runs with builtin ops.
+unless the user passes --unsafe. TFLite goes through a tf_keras twin at batch 1 when the
+model is a chain of standard layers (tf_keras_twin.py: LSTMs fuse), else through the Keras 3
+model at batch 1, whose recurrences stay WHILE loops; the manifest's `route` and `fused` say
+which.
 """
 
 from __future__ import annotations
@@ -17,8 +18,12 @@ import numpy as np
 from ..architectures import Training
 from ..errors import EdgeseqError
 from ..problems.user_inputs import UserInputs
+from . import tf_keras_twin
 
 USER = "user"
+TF_KERAS_ROUTE = "tf_keras twin (layer by layer) at batch 1 → TFLiteConverter (fused LSTM)"
+KERAS3_ROUTE = "Keras 3 model at batch 1 → TFLiteConverter (recurrences as WHILE)"
+TWIN_CHECK_SAMPLES = 8
 
 
 @dataclass
@@ -30,7 +35,7 @@ class UserModel:
     problem: UserInputs
     model: str  # the layer types, as a one-line description
     training = Training(samples=0, epochs=0, batch_size=0, loss="", atol=1e-5)
-    tflite_route = "Keras 3 clone at batch 1 → TFLiteConverter.from_keras_model (recurrences as WHILE)"
+    tflite_route = KERAS3_ROUTE  # until tflite_twin finds a tf_keras twin
 
     @property
     def worker_name(self) -> str:
@@ -38,9 +43,13 @@ class UserModel:
         return f"{USER}:{'unsafe' if self.unsafe else 'safe'}"
 
     def tflite_twin(self, model, problem=None):
-        """The model itself: save_twin exports it with a batch-1 signature, the fixed batch
-        that lets the converter lower Keras 3 recurrences to a builtin WHILE loop."""
-        return model
+        """The tf_keras twin when the model can be rebuilt (fused LSTMs), else the model
+        itself: save_twin exports it with a batch-1 signature, the fixed batch that lets the
+        converter lower Keras 3 recurrences to a builtin WHILE loop."""
+        inputs, _ = self.problem.generate(TWIN_CHECK_SAMPLES, np.random.default_rng(0))
+        twin = tf_keras_twin.rebuild(model, inputs, atol=self.training.atol)
+        self.tflite_route = TF_KERAS_ROUTE if twin is not None else KERAS3_ROUTE
+        return model if twin is None else twin
 
 
 def load_keras(path: Path, unsafe: bool):

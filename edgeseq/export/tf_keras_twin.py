@@ -1,0 +1,98 @@
+"""A user's Keras 3 model rebuilt in tf_keras, layer by layer, for a fused TFLite LSTM.
+
+The TFLite converter fuses an LSTM only when the traced function declares itself a Keras LSTM
+implementation, which tf_keras's LSTM does and Keras 3's does not (TOOLCHAIN.md). edgeseq's
+own architectures build their tf_keras twin from their builder; a user's model has no
+builder, but a chain of standard layers (each layer fed by the one before) can be rebuilt
+from its layer configs: same classes, same settings, the trained weights copied over.
+Anything else (branches, custom or Keras-3-only layers, outputs that differ) returns None
+and the caller keeps the Keras 3 route, whose recurrences stay WHILE loops.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+#: Layer keyword arguments every tf_keras layer takes besides its own __init__ parameters
+BASE_KWARGS = {"name", "trainable", "dtype"}
+#: Weights are copied, so initial values and training-time penalties do not matter
+DROPPED_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
+
+
+def rebuild(model, inputs: np.ndarray, atol: float) -> object | None:
+    """The tf_keras twin of `model` at batch 1, checked on `inputs`; None if there is none."""
+    import tf_keras  # noqa: PLC0415
+
+    try:
+        twin = _chain(model, tf_keras)
+    except Exception:  # a layer tf_keras lacks or configures differently: no twin
+        return None
+    if twin is None:
+        return None
+    expected = np.asarray(model(inputs, training=False))
+    got = np.concatenate([twin(inputs[i:i + 1], training=False).numpy() for i in range(len(inputs))])
+    return twin if np.allclose(got, expected, atol=atol, rtol=1e-5) else None
+
+
+def _is_chain(config: dict) -> bool:
+    """Each layer takes exactly the previous layer's output, and the last is the output. Read
+    from the model's config, which holds only this model's graph (a layer shared with an
+    export clone, as fold_time makes, has more inbound nodes than the model uses)."""
+    previous = None
+    for layer in config.get("layers", []):
+        nodes = layer.get("inbound_nodes", [])
+        if previous is None:
+            if nodes:
+                return False
+        elif len(nodes) != 1 or len(nodes[0].get("args", [])) != 1:
+            return False
+        else:
+            tensor = nodes[0]["args"][0]
+            if not isinstance(tensor, dict) or tensor.get("config", {}).get("keras_history", [None])[0] != previous:
+                return False
+        previous = layer["name"]
+    return previous is not None and config.get("output_layers") in ([[previous, 0, 0]], [previous, 0, 0])
+
+
+def _chain(model, tf_keras):
+    import keras  # noqa: PLC0415
+
+    if isinstance(model, keras.Sequential):  # a chain by construction
+        layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    else:
+        config = model.get_config()
+        if not _is_chain(config):
+            return None
+        layers = [model.get_layer(layer["name"]) for layer in config["layers"][1:]]
+    spec = model.inputs[0]
+    x = inputs = tf_keras.Input(batch_shape=(1, *spec.shape[1:]), dtype=str(spec.dtype))
+    for layer in layers:
+        name = type(layer).__name__
+        twin_layer = tf_keras.layers.deserialize(
+            {"class_name": name, "config": _config(getattr(tf_keras.layers, name), layer.get_config(), tf_keras)})
+        x = twin_layer(x)
+        twin_layer.set_weights(layer.get_weights())
+    return tf_keras.Model(inputs, x)
+
+
+def _config(cls, config: dict, tf_keras) -> dict:
+    """A Keras 3 layer config as the tf_keras class takes it: only the arguments it knows,
+    dtype policies as plain names, wrapped layers converted the same way."""
+    known = set(BASE_KWARGS)
+    for klass in cls.__mro__:
+        if "__init__" in vars(klass):
+            known |= set(inspect.signature(klass.__init__).parameters)
+    cleaned = {}
+    for key, value in config.items():
+        if key not in known or key.endswith(DROPPED_SUFFIXES):
+            continue
+        if key == "dtype" and isinstance(value, dict):  # Keras 3 DTypePolicy
+            value = value.get("config", {}).get("name", "float32")
+        if key in ("layer", "backward_layer") and isinstance(value, dict):
+            inner = value["class_name"]
+            value = {"class_name": inner,
+                     "config": _config(getattr(tf_keras.layers, inner), value["config"], tf_keras)}
+        cleaned[key] = value
+    return cleaned

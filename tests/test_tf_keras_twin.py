@@ -1,0 +1,52 @@
+"""A user's layer chain rebuilt in tf_keras (for a fused TFLite LSTM), or no twin at all."""
+
+import numpy as np
+import pytest
+
+from edgeseq.export import tf_keras_twin
+from edgeseq.export.fold_time import fold
+
+
+@pytest.fixture(scope="module")
+def keras():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    return keras
+
+
+def inputs(shape):
+    return np.random.default_rng(0).random((4, *shape)).astype(np.float32)
+
+
+def test_a_sequential_chain_is_rebuilt_with_the_same_outputs(keras):
+    L = keras.layers  # noqa: N806
+    model = keras.Sequential([keras.Input((6, 3)), L.Bidirectional(L.LSTM(5, return_sequences=True)),
+                              L.Dropout(0.2), L.LSTM(4), L.Dense(2, activation="softmax")])
+    twin = tf_keras_twin.rebuild(model, inputs((6, 3)), atol=1e-5)
+    assert type(twin).__module__.startswith("tf_keras")
+    assert twin.inputs[0].shape[0] == 1  # batch 1, as the converter fuses it
+
+
+def test_a_functional_chain_is_rebuilt_even_after_the_onnx_fold_shared_its_layers(keras):
+    L = keras.layers  # noqa: N806
+    i = keras.Input((4, 8, 8, 1))
+    x = L.TimeDistributed(L.Conv2D(2, 3))(i)
+    x = L.TimeDistributed(L.Flatten())(x)
+    model = keras.Model(i, L.Dense(1)(L.LSTM(4)(x)))
+    fold(model)  # the ONNX export's clone adds inbound nodes to the shared LSTM and Dense
+    assert tf_keras_twin.rebuild(model, inputs((4, 8, 8, 1)), atol=1e-5) is not None
+
+
+def test_branches_have_no_twin(keras):
+    L = keras.layers  # noqa: N806
+    i = keras.Input((5, 2))
+    model = keras.Model(i, L.Dense(1)(L.Concatenate()([L.LSTM(4)(i), L.LSTM(3)(i)])))
+    assert tf_keras_twin.rebuild(model, inputs((5, 2)), atol=1e-5) is None
+
+
+def test_a_twin_that_computes_something_else_is_refused(keras):
+    L = keras.layers  # noqa: N806
+    model = keras.Sequential([keras.Input((5, 2)), L.LSTM(4), L.Dense(1)])
+    # the tolerance is the check: no twin can match Keras to a negative tolerance
+    assert tf_keras_twin.rebuild(model, inputs((5, 2)), atol=-1.0) is None
