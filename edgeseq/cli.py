@@ -57,6 +57,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # reflows the docstrings' paragraphs to the terminal width
 )
 # Tables and answers. Piped output gets room for the wide parity tables instead of rich's 80.
 out = Console(width=None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", 150)))
@@ -485,8 +486,11 @@ def bench(
         "--plot", help="Save a bar chart of p50 latency (PNG, log scale).")] = None,
     as_json: JsonOption = False,
 ):
-    """Latency p50/p99, throughput, load time, peak RSS and bytes per runtime, beside the
-    runtime's floor (the same runtime on a one-Reshape model). One process per row."""
+    """Latency, throughput, load time, peak RSS and bytes of every runtime and variant.
+
+    p50/p99 of batch-1 calls, beside the runtime's floor (the same runtime on a one-Reshape
+    model of the same input). Each row runs in its own process.
+    """
     from . import bench as benchmark  # noqa: PLC0415
 
     document = benchmark.run(directory, calls=calls, batch=batch, keras_calls=keras_calls,
