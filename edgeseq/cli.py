@@ -351,12 +351,10 @@ def show_parity_summary(reports: dict[str, dict], manifests: dict[str, dict]) ->
         table.add_row(name, report["reference"]["metric"]["name"],
                       fmt(report["reference"]["metric"]["value"], ".4f"), *cells,
                       "[green]yes[/]" if report["passed"] else "[red]no[/]")
-        sizes = {a["file"]: a["bytes"] for a in manifests[name]["artifacts"]}
-        fp32 = {a["format"]: a["bytes"] for a in manifests[name]["artifacts"] if a.get("variant") == "fp32"}
         for r in [r for r in report["results"] if r["variant"] != "fp32"] + manifests[name].get("rejected", []):
-            size = sizes.get(r["artifact"]) or r.get("bytes")  # a rejected variant: its size at export
+            size, ratio = manifest_file.variant_bytes(manifests[name], r)
             variants.add_row(name, r["runtime"], r["variant"], f"{size:,}" if size else "-",
-                             f"{size / fp32[r['runtime']]:.2f}" if size else "-",
+                             f"{ratio:.2f}" if ratio else "-",
                              fmt(r["metric"]["value"], ".4f") if r.get("metric") else "-",
                              fmt(r.get("max_abs"), ".1e"),
                              "[green]yes[/]" if r["passed"] else "[red]rejected[/]")

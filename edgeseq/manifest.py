@@ -50,6 +50,16 @@ def entry(manifest: dict, name: str) -> dict | None:
     return next((a for a in manifest.get("artifacts", []) if a["file"] == name), None)
 
 
+def variant_bytes(manifest: dict, result: dict) -> tuple[int | None, float | None]:
+    """A parity result's file size and its ratio to the same format's fp32 file. A rejected
+    variant was never written: its size is the one recorded when it was gated."""
+    size = next((a["bytes"] for a in manifest.get("artifacts", []) if a["file"] == result.get("artifact")),
+                result.get("bytes"))
+    fp32 = next((a["bytes"] for a in manifest.get("artifacts", [])
+                 if a.get("format") == result["runtime"] and a.get("variant") == "fp32"), None)
+    return size, (size / fp32 if size and fp32 else None)
+
+
 def verify(artifact: Path, manifest: dict | None) -> None:
     """Refuse an artifact whose bytes differ from what its manifest recorded."""
     if manifest is None:

@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from edgeseq import manifest as manifest_file
+
 
 def bench(directory: Path) -> dict[tuple[str, str], float]:
     document = json.loads(subprocess.run(
@@ -24,19 +26,17 @@ def bench(directory: Path) -> dict[tuple[str, str], float]:
 
 
 def rows(directory: Path) -> list[str]:
-    manifest = json.loads((directory / "manifest.json").read_text())
-    sizes = {a["file"]: a["bytes"] for a in manifest["artifacts"]}
-    fp32 = {a["format"]: a["bytes"] for a in manifest["artifacts"] if a.get("variant") == "fp32"}
+    manifest = manifest_file.load(directory)
     p50 = bench(directory)
     lines = []
     for r in manifest["parity"]["results"] + manifest.get("rejected", []):
-        size = sizes.get(r["artifact"]) or r.get("bytes")
+        size, ratio = manifest_file.variant_bytes(manifest, r)
         metric = r.get("metric") or {}
         latency = p50.get((r["runtime"], r["variant"]))
         verdict = "kept" if r["passed"] else f"rejected: {r['reason']}"
         lines.append("| " + " | ".join([
             manifest["architecture"], r["runtime"], r["variant"],
-            f"{size:,}" if size else "—", f"{size / fp32[r['runtime']]:.2f}" if size else "—",
+            f"{size:,}" if size else "—", f"{ratio:.2f}" if ratio else "—",
             f"{metric['name']} {metric['value']:.4f}" if metric else "—",
             f"{r['max_abs']:.1e}" if r.get("max_abs") is not None else "—",
             f"{latency:.1f}" if latency else "—", verdict]) + " |")
