@@ -32,8 +32,6 @@ class Architecture:
     def build(self, keras, batch_size=None, problem: Problem | None = None):
         return self.module.build(keras, problem or self.problem, batch_size=batch_size)
 
-    tflite_route = "tf_keras twin at batch 1 → TFLiteConverter.from_keras_model (fused LSTM)"
-
     def tflite_twin(self, model, problem: Problem | None = None):
         """The architecture rebuilt in tf_keras at batch 1 with the Keras 3 model's weights
         (the layouts match 1:1): the form the TFLite converter fuses (export/to_tflite.py)."""

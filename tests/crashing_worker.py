@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 if __name__ == "__main__":
-    arch, model, out_dir, *variants = sys.argv[1:]
+    arch, model, route, out_dir, *variants = sys.argv[1:]
     for variant in variants:
         print(json.dumps({"variant": variant, "status": "start"}), flush=True)
         if variant == "crash":

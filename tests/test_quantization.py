@@ -83,7 +83,7 @@ def test_metric_gate_rules():
 def test_a_converter_crash_is_a_reported_failure_and_the_other_variants_go_on(tmp_path):
     from edgeseq.export.tflite_worker import convert_isolated
 
-    outcomes = convert_isolated("vanilla", tmp_path / "model.keras", tmp_path,
+    outcomes = convert_isolated("vanilla", tmp_path / "model.keras", "route", tmp_path,
                                 ["first", "crash", "last"], log=lambda _: None,
                                 worker="tests.crashing_worker")
     assert outcomes["first"]["ok"] and outcomes["last"]["ok"]

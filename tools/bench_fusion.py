@@ -60,8 +60,8 @@ def main() -> None:
         x, _ = arch.problem.generate(1, np.random.default_rng(0))
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
-            to_tflite.convert(to_tflite.save_twin(arch, model, arch.problem, tmp / "twin"),
-                              arch.problem, tmp / "fused.tflite")
+            to_tflite.save_twin(arch, model, arch.problem, tmp / "twin")
+            to_tflite.convert(tmp / "twin", arch.problem, tmp / "fused.tflite")
             unfused_tflite(arch, model, tmp / "unfused.tflite")
             to_onnx.convert(model, arch.problem.input_shape, tmp / "model.onnx")
             fused, unfused = TfliteRunner(tmp / "fused.tflite"), TfliteRunner(tmp / "unfused.tflite")

@@ -63,7 +63,7 @@ def load_or_train(arch: Architecture, out_dir: Path, seed: int = 0, epochs: int 
     return result.model
 
 
-def _convert_variants(arch: Architecture, saved_twin: Path, staging: Path, formats,
+def _convert_variants(arch: Architecture, saved_twin: Path, route: str, staging: Path, formats,
                       quantize, log) -> tuple[list, list]:
     """Quantized variants that converted, as (path, info), and the reports of those that did
     not. TFLite conversions run in child processes (a converter crash is a reported failure)."""
@@ -77,7 +77,7 @@ def _convert_variants(arch: Architecture, saved_twin: Path, staging: Path, forma
             continue
         log(f"{arch.name}: {fmt} variants {', '.join(wanted)}")
         if fmt == "tflite":
-            outcomes = tflite_worker.convert_isolated(arch.name, saved_twin, staging, wanted, log)
+            outcomes = tflite_worker.convert_isolated(arch.name, saved_twin, route, staging, wanted, log)
         else:
             outcomes = {}
             for variant in wanted:
@@ -140,7 +140,7 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
     staging = publish.new_generation(out_dir)
     twin_dir = Path(tempfile.mkdtemp(prefix="edgeseq-tflite-twin-")) / "saved_model"
     try:
-        converted = []
+        converted, route = [], None  # route: how the TFLite twin converts, once it is saved
         for fmt in formats:
             path = staging / f"model.{fmt}"
             log(f"{arch.name}: converting to {fmt}")
@@ -149,13 +149,13 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
                     info = to_onnx.convert(model, problem.input_shape, path,
                                            getattr(problem, "dtype", "float32"))
                 else:
-                    to_tflite.save_twin(arch, model, problem, twin_dir)  # decides arch.tflite_route
-                    info = to_tflite.convert(twin_dir, problem, path, route=arch.tflite_route)
+                    route = to_tflite.save_twin(arch, model, problem, twin_dir)
+                    info = to_tflite.convert(twin_dir, problem, path, route=route)
             except Exception as exc:  # the converters' own errors, first line
                 first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
                 raise EdgeseqError(f"{arch.name}: {fmt} conversion failed: {first}") from None
             converted.append((path, info | {"variant": "fp32"}))
-        variants, rejected = _convert_variants(arch, twin_dir, staging, formats, quantize, log)
+        variants, rejected = _convert_variants(arch, twin_dir, route, staging, formats, quantize, log)
         runners = [(info["variant"], open_runner(path)) for path, info in converted + variants]
         log(f"{arch.name}: parity on {samples} inputs")
         keras_runner = KerasRunner(model=model)

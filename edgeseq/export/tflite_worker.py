@@ -19,14 +19,14 @@ from pathlib import Path
 TIMEOUT_S = 900
 
 
-def convert_isolated(arch_name: str, saved_twin: Path, out_dir: Path, variants: list[str],
+def convert_isolated(arch_name: str, saved_twin: Path, route: str, out_dir: Path, variants: list[str],
                      log=print, worker: str = __name__) -> dict[str, dict]:
     """variant → {"ok": True, "path": ..., "info": {...}} or {"ok": False, "reason": ...}.
     `worker` is the module run as the child (any module speaking this protocol)."""
     outcomes: dict[str, dict] = {}
     remaining = list(variants)
     while remaining:
-        command = [sys.executable, "-m", worker, arch_name, str(saved_twin), str(out_dir),
+        command = [sys.executable, "-m", worker, arch_name, str(saved_twin), route, str(out_dir),
                    *remaining]
         try:
             child = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
@@ -55,7 +55,7 @@ def convert_isolated(arch_name: str, saved_twin: Path, out_dir: Path, variants: 
     return outcomes
 
 
-def _main(arch_name: str, saved_twin: str, out_dir: str, *variants: str) -> None:
+def _main(arch_name: str, saved_twin: str, route: str, out_dir: str, *variants: str) -> None:
     from edgeseq import registry  # noqa: PLC0415
     from edgeseq.export import to_tflite  # noqa: PLC0415
 
@@ -66,8 +66,7 @@ def _main(arch_name: str, saved_twin: str, out_dir: str, *variants: str) -> None
         path = Path(out_dir) / f"model.{variant}.tflite"
         try:
             with contextlib.redirect_stdout(sys.stderr):  # converter chatter off the protocol
-                info = to_tflite.convert(Path(saved_twin), arch.problem, path, variant,
-                                         arch.tflite_route)
+                info = to_tflite.convert(Path(saved_twin), arch.problem, path, variant, route)
             outcome = {"ok": True, "path": str(path), "info": info}
         except Exception as exc:  # the converter's own errors: report the first line
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

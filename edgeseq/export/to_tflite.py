@@ -30,13 +30,17 @@ VARIANTS = {
     "int16x8": {"optimizations": ["DEFAULT"],
                 "supported_ops": ["EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8"]},
 }
+#: how a conversion twin reaches the converter (recorded per artifact in the manifest)
+TF_KERAS_ROUTE = "tf_keras twin at batch 1 → TFLiteConverter (fused LSTM)"
+KERAS3_ROUTE = "Keras 3 model at batch 1 → TFLiteConverter (recurrences as WHILE)"
 #: calibration inputs drawn from the problem's generator for full-integer variants
 REPRESENTATIVE_SAMPLES = 256
 CALIBRATION_SEED = 2024
 
 
-def save_twin(arch, model, problem, directory: Path) -> Path:
+def save_twin(arch, model, problem, directory: Path) -> str:
     """Export the conversion twin as a SavedModel once; every variant converts from it.
+    Returns the route the twin takes (tf_keras, fused; or Keras 3, WHILE loops).
 
     The converter fuses while lowering a SavedModel; from_keras_model would export one per
     conversion (about 10 s each here), from_saved_model reuses this one (about 1 s)."""
@@ -46,12 +50,13 @@ def save_twin(arch, model, problem, directory: Path) -> Path:
 
     twin = arch.tflite_twin(model, problem)
     options = {}
-    if not type(twin).__module__.startswith("tf_keras"):  # Keras 3: fix the batch at export
+    fused = type(twin).__module__.startswith("tf_keras")
+    if not fused:  # Keras 3: fix the batch at export
         spec = twin.inputs[0]
         options["input_signature"] = [tf.TensorSpec((1, *spec.shape[1:]), spec.dtype)]
     with contextlib.redirect_stdout(io.StringIO()):  # export() announces itself on stdout
         twin.export(str(directory), **options)
-    return Path(directory)
+    return TF_KERAS_ROUTE if fused else KERAS3_ROUTE
 
 
 def convert(saved_twin: Path, problem, path: Path, variant: str = "fp32", route: str = "") -> dict:

@@ -21,8 +21,6 @@ from ..problems.user_inputs import UserInputs
 from . import tf_keras_twin
 
 USER = "user"
-TF_KERAS_ROUTE = "tf_keras twin (layer by layer) at batch 1 → TFLiteConverter (fused LSTM)"
-KERAS3_ROUTE = "Keras 3 model at batch 1 → TFLiteConverter (recurrences as WHILE)"
 TWIN_CHECK_SAMPLES = 8
 
 
@@ -35,7 +33,6 @@ class UserModel:
     problem: UserInputs
     model: str  # the layer types, as a one-line description
     training = Training(samples=0, epochs=0, batch_size=0, loss="", atol=1e-5)
-    tflite_route = KERAS3_ROUTE  # until tflite_twin finds a tf_keras twin
 
     @property
     def worker_name(self) -> str:
@@ -48,7 +45,6 @@ class UserModel:
         converter lower Keras 3 recurrences to a builtin WHILE loop."""
         inputs, _ = self.problem.generate(TWIN_CHECK_SAMPLES, np.random.default_rng(0))
         twin = tf_keras_twin.rebuild(model, inputs, atol=self.training.atol)
-        self.tflite_route = TF_KERAS_ROUTE if twin is not None else KERAS3_ROUTE
         return model if twin is None else twin
 
 
