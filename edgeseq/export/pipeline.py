@@ -23,7 +23,7 @@ from ..parity import RTOL, Tolerance, check
 from ..registry import Architecture
 from ..runtimes import open_runner, stored_reference
 from ..runtimes.keras_runner import KerasRunner
-from . import floor, publish, tflite_worker, to_onnx, to_onnx_quantized, to_tflite
+from . import floor, pause_points, publish, tflite_worker, to_onnx, to_onnx_quantized, to_tflite
 
 FORMATS = ("onnx", "tflite")
 PARITY_SAMPLES = 1000
@@ -155,6 +155,7 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
                 first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
                 raise EdgeseqError(f"{arch.name}: {fmt} conversion failed: {first}") from None
             converted.append((path, info | {"variant": "fp32"}))
+        pause_points.reach("staged")
         variants, rejected = _convert_variants(arch, twin_dir, route, staging, formats, quantize, log)
         runners = [(info["variant"], open_runner(path)) for path, info in converted + variants]
         log(f"{arch.name}: parity on {samples} inputs")

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from ..manifest import MANIFEST
+from . import pause_points
 
 GENERATIONS = ".generations"
 CURRENT = "current"
@@ -51,12 +52,23 @@ def activate(out_dir: Path, generation: Path, keep: set[str]) -> None:
     for path in generation.iterdir():
         if path.name not in keep:
             path.unlink()
-    _symlink(os.path.relpath(generation, out_dir), out_dir / CURRENT)  # the switch
-    # Stable names, once: an export made before generations existed has real files here.
+    # Stable names for files new in this generation are made *before* the switch: they
+    # dangle until then, and no manifest lists them yet. Made after it, a kill in between
+    # would leave the new manifest listing files with no name in out_dir.
+    pending = []
     for path in sorted(generation.iterdir(), key=lambda p: p.name == MANIFEST):
         link, target = out_dir / path.name, f"{CURRENT}/{path.name}"
-        if not (link.is_symlink() and os.readlink(link) == target):
+        if link.is_symlink() and os.readlink(link) == target:
+            continue
+        if link.exists() and not link.is_symlink():
+            pending.append((target, link))  # a real file of an export made before generations
+        else:
             _symlink(target, link)
+    pause_points.reach("before-switch")
+    _symlink(os.path.relpath(generation, out_dir), out_dir / CURRENT)  # the switch
+    pause_points.reach("after-switch")
+    for target, link in pending:
+        _symlink(target, link)
     for link in out_dir.iterdir():  # names of files the new generation no longer has
         if link.is_symlink() and os.readlink(link).startswith(f"{CURRENT}/") and not link.exists():
             link.unlink()

@@ -57,13 +57,14 @@ def convert_isolated(arch_name: str, saved_twin: Path, route: str, out_dir: Path
 
 def _main(arch_name: str, saved_twin: str, route: str, out_dir: str, *variants: str) -> None:
     from edgeseq import registry  # noqa: PLC0415
-    from edgeseq.export import to_tflite  # noqa: PLC0415
+    from edgeseq.export import pause_points, to_tflite  # noqa: PLC0415
 
     arch = registry.get(arch_name)
     protocol = sys.stdout
     for variant in variants:
         print(json.dumps({"variant": variant, "status": "start"}), file=protocol, flush=True)
         path = Path(out_dir) / f"model.{variant}.tflite"
+        pause_points.reach("converting")
         try:
             with contextlib.redirect_stdout(sys.stderr):  # converter chatter off the protocol
                 info = to_tflite.convert(Path(saved_twin), arch.problem, path, variant, route)
