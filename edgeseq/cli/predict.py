@@ -50,7 +50,7 @@ def predict(
         batch = problem.load_array(input_file)
     else:
         batch = problem.encode(text)
-    outputs = open_runner(path, runtime).run(batch)
+    outputs = open_runner(path, runtime).run_array(batch)
     answers = problem.decode(outputs)
     inputs = [problem.show_input(x) for x in batch]
 

@@ -179,7 +179,7 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
                                                    np.random.default_rng(stored_reference.SEED))
         ref_path = staging / stored_reference.FILE
         converted.append((ref_path, stored_reference.write(
-            ref_path, ref_inputs, ref_targets, keras_runner.run(ref_inputs))))
+            ref_path, ref_inputs, ref_targets, keras_runner.run_array(ref_inputs))))
         artifacts = [manifest_file.describe_file(out_dir / "model.keras") | {"format": "keras"}]
         for path, info in converted:
             runtime = info["format"]
