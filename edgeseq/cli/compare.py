@@ -15,10 +15,7 @@ from .. import feeds, registry
 from .. import manifest as manifest_file
 from ..errors import EdgeseqError, InputError
 from ..runtimes import RUNTIMES, Runner, open_runner
-from .app import JsonOption, command, emit_json, err, fmt, keras_installed, out
-
-#: The extra that brings each optional runtime (the device install has onnx and tflite).
-EXTRAS = {"keras": "train", "openvino": "openvino"}
+from .app import JsonOption, command, emit_json, err, fmt, out
 
 
 def _source(text: str) -> tuple[Path, str]:
@@ -30,19 +27,8 @@ def _source(text: str) -> tuple[Path, str]:
 
 
 def _open(text: str) -> Runner:
-
     path, runtime = _source(text)
-    if runtime == "auto" and path.suffix == RUNTIMES["keras"][0]:
-        runtime = "keras"
-    if runtime == "keras" and not keras_installed():
-        raise EdgeseqError(f"{path.name}: running a .keras file needs the [train] extra "
-                           "(TensorFlow): pip install 'edgeseq[train]'")
-    try:
-        return open_runner(path, runtime)
-    except ModuleNotFoundError as exc:
-        extra = EXTRAS.get(runtime, runtime)
-        raise EdgeseqError(f"the {runtime} runtime needs the [{extra}] extra ({exc.name} is not "
-                           f"installed): pip install 'edgeseq[{extra}]'") from None
+    return open_runner(path, runtime)
 
 
 def _problem(runner: Runner) -> tuple[object, dict]:
@@ -162,6 +148,8 @@ def compare(
         err.print(f"ran {runner.path.name} ({runner.runtime})", highlight=False, markup=False)
     runs += loaded
     reference_info, reference_outputs = runs[0]
+    if count is None:
+        count = feeds.batch_size(reference_outputs)
     if save_inputs is not None:
         feeds.save(save_inputs, _fit(runners[0], feed) if runners else feed)
     if save_outputs is not None:
@@ -227,7 +215,7 @@ def _show(report: dict, reference_outputs: dict) -> None:
                       highlight=False)
     source = report["inputs"] or "loaded outputs only"
     atol, rtol = report["atol"], report["rtol"]
-    out.print(f"{report['samples'] or '?'} inputs ({source}"
+    out.print(f"{report['samples']} inputs ({source}"
               + (f", seed {report['seed']}" if report["seed"] is not None else "") + "); "
               f"atol {atol['default']:g}" + "".join(f", {k}:{v:g}" for k, v in atol.get("outputs", {}).items())
               + f", rtol {rtol['default']:g}" + "".join(f", {k}:{v:g}" for k, v in rtol.get("outputs", {}).items())
