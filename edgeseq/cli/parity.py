@@ -21,6 +21,12 @@ from .app import (
 from .parity_tables import show_parity, show_parity_summary
 
 
+def openvino_installed() -> bool:
+    import importlib.util  # noqa: PLC0415
+
+    return importlib.util.find_spec("openvino") is not None
+
+
 def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, reference: str) -> dict:
     from ..parity import Tolerance, check  # noqa: PLC0415
     from ..runtimes.stored_reference import FILE, StoredReference  # noqa: PLC0415
@@ -30,6 +36,11 @@ def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, referen
     candidates = [(a["variant"], open_runner(directory / a["file"]))
                   for a in manifest["artifacts"]
                   if a["format"] in DEVICE_RUNTIMES and a.get("variant") != "floor"]
+    if openvino_installed():
+        # OpenVINO runs the fp32 ONNX file beside onnxruntime (the quantized ONNX variants use
+        # onnxruntime's own com.microsoft ops), and is gated like any fp32 artifact.
+        candidates += [("fp32", open_runner(directory / a["file"], "openvino"))
+                       for a in manifest["artifacts"] if a["format"] == "onnx" and a.get("variant") == "fp32"]
     if reference == "auto":
         reference = "keras" if keras_installed() else "stored"
     if reference == "stored":
