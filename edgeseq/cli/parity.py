@@ -35,7 +35,7 @@ def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, referen
     tolerance = Tolerance(**manifest.get("tolerance", {}))
     candidates = [(a["variant"], open_runner(directory / a["file"]))
                   for a in manifest["artifacts"]
-                  if a["format"] in DEVICE_RUNTIMES and a.get("variant") != "floor"]
+                  if a["format"] in (*DEVICE_RUNTIMES, "ort") and a.get("variant") != "floor"]
     if openvino_installed():
         # OpenVINO runs the fp32 ONNX file beside onnxruntime (the quantized ONNX variants use
         # onnxruntime's own com.microsoft ops), and is gated like any fp32 artifact.

@@ -21,8 +21,8 @@ from .app import (
     problem_for,
 )
 
-#: Runtimes predict answers with: the device's, and OpenVINO on the same ONNX file.
-RUNNABLE = (*DEVICE_RUNTIMES, "openvino")
+#: Runtimes predict answers with: the device's, the ORT format, and OpenVINO on the ONNX file.
+RUNNABLE = (*DEVICE_RUNTIMES, "ort", "openvino")
 
 
 @command()

@@ -16,6 +16,7 @@ RUNTIMES = {
     "tflite": (".tflite", "tflite_runner:TfliteRunner"),
     "keras": (".keras", "keras_runner:KerasRunner"),
     "openvino": (".onnx", "openvino_runner:OpenvinoRunner"),  # by name only: .onnx means onnx
+    "ort": (".ort", "ort_runner:OrtRunner"),
 }
 DEVICE_RUNTIMES = ("onnx", "tflite")
 #: The extra that installs a runtime the device install lacks.
