@@ -68,6 +68,45 @@ def _run(runner: Runner, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         raise InputError(f"{runner.path.name} ({runner.runtime}) failed on these inputs: {first}") from None
 
 
+#: Rows a per-layer run takes: enough to find a divergence, cheap with every tensor kept.
+PER_LAYER_ROWS = 200
+
+
+def _per_layer(runners: list[Runner], feed: dict, atol: float, rtol: float) -> list[dict]:
+    if not runners or runners[0].runtime != "keras":
+        raise InputError("--per-layer needs a .keras model first: it compares against Keras's layers")
+    if len(runners[0].inputs) != 1:
+        raise InputError("--per-layer takes one-input models")
+    from ..per_layer import per_layer  # noqa: PLC0415 - imports Keras
+
+    batch = next(iter(_fit(runners[0], feed).values()))[:PER_LAYER_ROWS]
+    return [per_layer(runners[0].model, runner.path, runner.runtime, batch, atol, rtol)
+            for runner in runners[1:]]
+
+
+def show_layers(found: dict) -> None:
+    """One artifact's layers in Keras order, and the first over tolerance."""
+    if "skipped" in found:
+        out.print(f"per layer: {escape(found['artifact'])} skipped: {escape(found['skipped'])}", highlight=False)
+        return
+    table = Table("layer", "shape", "max abs", "mean abs", "min atol", "passed",
+                  title=f"per layer: {found['artifact']} ({found['runtime']}) against Keras")
+    for row in found["layers"]:
+        if not row["matched"]:
+            table.add_row(row["layer"], str(row["shape"]), "", "", "", f"no tensor {row.get('reason', '')}")
+            continue
+        table.add_row(row["layer"], str(row["shape"]), fmt(row["max_abs"], ".1e"), fmt(row["mean_abs"], ".1e"),
+                      fmt(row["min_atol"], ".1e"), "[green]yes[/]" if row["passed"] else "[red]no[/]")
+    out.print(table)
+    first = found["first_diverging"]
+    if first is None:
+        out.print(f"no layer over atol {found['atol']:g} (rtol {found['rtol']:g})", highlight=False)
+    else:
+        row = next(r for r in found["layers"] if r["layer"] == first)
+        out.print(f"[red]first diverging layer[/]: {escape(first)} (max abs {row['max_abs']:.2e}, "
+                  f"needs atol {row['min_atol']:.2e} > {found['atol']:g})", highlight=False)
+
+
 def _describe(runner: Runner) -> dict:
     return {"runtime": runner.runtime, "artifact": str(runner.path)}
 
@@ -97,6 +136,9 @@ def compare(
         "--top-k", min=1, help="Also require the same top-K classes on every row of classifier outputs.")] = None,
     samples: Annotated[int, typer.Option(min=1, help="Number of generated inputs.")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed for the generated inputs.")] = 1234,
+    per_layer: Annotated[bool, typer.Option(
+        "--per-layer", help="With a .keras reference: every layer's output against the .onnx/.tflite "
+                            "tensors of the same layer, and the first layer over tolerance.")] = False,
     as_json: JsonOption = False,
 ):
     """Run the same inputs through every artifact and compare each with the first.
@@ -173,10 +215,14 @@ def compare(
                                        problem=problem, inputs=inputs_for_metric, targets=targets)
         report["reference"]["metric"] = metric
     report |= {"atol": atols.to_json(), "rtol": rtols.to_json(), "error_stat": check_error_stat}
+    if per_layer:
+        report["per_layer"] = _per_layer(runners, feed, atols.default, rtols.default)
     if as_json:
         emit_json(report)
     else:
         _show(report, reference_outputs)
+        for found in report.get("per_layer", []):
+            show_layers(found)
     if not report["passed"]:
         raise typer.Exit(1)
 
