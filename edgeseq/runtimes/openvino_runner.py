@@ -3,7 +3,8 @@
 Precision, measured with openvino 2026.4.1 on the six architectures' ONNX files (untrained
 and trained weights, 200 stored inputs against Keras): on a CPU with bf16 support
 (AVX512-BF16 / AMX) OpenVINO's default inference precision is bf16, which puts outputs
-2e-5 to 8e-4 off Keras. INFERENCE_PRECISION_HINT f32 brings every architecture to ≤ 1.2e-7,
+2e-5 to 8e-4 off Keras (trained bidirectional 3.1e-2). INFERENCE_PRECISION_HINT f32 brings
+every architecture to ≤ 1.2e-7 (trained ≤ 7.2e-7),
 the same with a dynamic or a static batch, batch 1 or 200; EXECUTION_MODE_HINT ACCURACY
 gives the same numbers (it implies f32). So f32 is the default here; `precision="default"`
 keeps OpenVINO's own choice, to measure it.
