@@ -87,3 +87,11 @@ def test_the_device_half_imports_no_tensorflow(golden, tmp_path):
         "--save-outputs", tmp_path / "out.npz")
     run("compare", "--load-outputs", files / "keras.npz", "--load-outputs", tmp_path / "out.npz")
     assert not [m for m in sys.modules if m.split(".")[0] in HEAVY]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("openvino") is not None, reason="OpenVINO is installed here")
+def test_openvino_without_its_extra_is_one_line_exit_2(golden):
+    directory, _ = golden("vanilla")
+    result = run("predict", directory, "--runtime", "openvino", "--input", "4,3,6,6,6")
+    assert result.exit_code == 2
+    assert "[openvino]" in result.stderr and len(result.stderr.strip().splitlines()) == 1
