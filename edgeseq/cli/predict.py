@@ -10,6 +10,7 @@ import typer
 
 from ..errors import InputError
 from ..runtimes import DEVICE_RUNTIMES, open_runner, resolve
+from . import validate
 from .app import (
     JsonOption,
     RuntimeOption,
@@ -29,7 +30,8 @@ def predict(
         "--input-file", help="A .npy array: one example or a batch.")] = None,
     example: Annotated[bool, typer.Option(
         "--example", help="Draw a fresh example; print input, expected and predicted.")] = False,
-    seed: Annotated[Optional[int], typer.Option(help="Seed for --example (default: random).")] = None,
+    seed: Annotated[Optional[int], typer.Option(
+        min=0, max=validate.SEED_MAX, help="Seed for --example (default: random).")] = None,
     as_json: JsonOption = False,
 ):
     """Run an exported model on the device runtimes and answer in the problem's own terms.
@@ -47,10 +49,12 @@ def predict(
         batch, targets = problem.generate(1, np.random.default_rng(seed))
         expected = problem.decode(targets)
     elif input_file is not None:
-        batch = problem.load_array(input_file)
+        batch = problem.load_array(validate.input_file(input_file, "--input-file"))
     else:
         batch = problem.encode(text)
-    outputs = open_runner(path, runtime).run_array(batch)
+    runner = open_runner(path, runtime)
+    batch = validate.fits_runner(batch, runner)
+    outputs = runner.run_array(batch)
     answers = problem.decode(outputs)
     inputs = [problem.show_input(x) for x in batch]
 
