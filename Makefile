@@ -1,8 +1,14 @@
 # `make export` and `make test` work from a fresh clone: both create .venv when it is missing.
 # Two architectures train and export side by side: most of their time is per-step Python
 # work on one core, so on 2 cores -j2 takes make export from 5m50s to 3m28s here.
-# --output-sync=line keeps lines whole and still streams (=target held back pytest for minutes).
-MAKEFLAGS += --jobs=2 --output-sync=line
+# No --output-sync: every mode of it holds a command's output until that command ends
+# (=line too: it syncs per recipe line, and a recipe line is a whole `edgeseq train`), so
+# `make test` printed nothing for minutes. Unsynced, two jobs' lines interleave, but each
+# line is whole and names its architecture.
+MAKEFLAGS += --jobs=2
+# Two trainings redrawing rich's live bars on one terminal would overwrite each other:
+# under make, training prints one line per epoch instead (edgeseq/training.py).
+export EDGESEQ_PROGRESS := lines
 
 PYTHON ?= python3
 VENV   := .venv

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,13 @@ EVAL_SAMPLES = 1000
 EVAL_SEED_OFFSET = 10_007
 
 console = Console(stderr=True)
+
+
+def epoch_lines(console: Console) -> bool:
+    """One plain line per epoch instead of a live bar: off a terminal (piped, CI) rich draws
+    only the bar's last frame, at the end; under make (EDGESEQ_PROGRESS=lines) two trainings
+    share one terminal."""
+    return os.environ.get("EDGESEQ_PROGRESS") == "lines" or not console.is_terminal
 
 
 @dataclass
@@ -44,9 +52,7 @@ class _RichProgress(keras.callbacks.Callback):
         self.progress.update(self.task, advance=1, loss=(logs or {}).get("loss", float("nan")))
 
     def on_epoch_end(self, epoch, logs=None):
-        # Off a terminal (under make, in CI, piped) rich draws only the bar's last frame, at
-        # the end: one plain line per epoch is the progress a log can show.
-        if not self.progress.console.is_terminal:
+        if epoch_lines(self.progress.console):
             task = self.progress.tasks[self.task]
             self.progress.console.print(
                 f"{self.name} epoch {epoch + 1}/{self.epochs} loss "
@@ -64,7 +70,8 @@ def train(arch: Architecture, seed: int = 0, epochs: int | None = None) -> Train
     steps = -(-recipe.samples // recipe.batch_size)
     with Progress(TextColumn(f"[bold]{arch.name}[/] epoch {{task.fields[epoch]}}/{epochs}"),
                   BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.4f}"),
-                  TimeElapsedColumn(), console=console, transient=False) as progress:
+                  TimeElapsedColumn(), console=console, transient=False,
+                  disable=epoch_lines(console) and console.is_terminal) as progress:
         model.fit(x, y, epochs=epochs, batch_size=recipe.batch_size, shuffle=True, verbose=0,
                   callbacks=[_RichProgress(progress, epochs, steps, arch.name)])
     value = evaluate(arch, model, seed)

@@ -9,7 +9,6 @@ Imports no TensorFlow and no runtime: predict and the device install use it too.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
 import re
@@ -104,9 +103,11 @@ def input_file(path: Path, option: str, suffixes: tuple[str, ...] = (".npy",)) -
 
 def plot_needs_matplotlib(option: str = "--plot") -> None:
     """The device install has no matplotlib: say so before the work whose picture it is."""
-    if importlib.util.find_spec("matplotlib") is None:
+    try:
+        import matplotlib  # noqa: F401, PLC0415 - imported only when a plot is asked for
+    except ImportError:
         raise InputError(f"{option} needs matplotlib, which is not installed "
-                         "(pip install matplotlib); nothing was run")
+                         "(pip install matplotlib); nothing was run") from None
 
 
 def plot_path(path: Path | None, option: str = "--plot") -> Path | None:
