@@ -37,8 +37,10 @@ $(STAMP): pyproject.toml
 
 # Retrain only when the architecture's builder or a problem changed; re-export when any
 # of the package's code changed (conversion and parity are cheap next to training).
+# --force: retraining replaces the model the previous export was made from, on purpose;
+# the manifest rule below re-exports it at once.
 exported/%/model.keras: edgeseq/architectures/%.py $(wildcard edgeseq/problems/*.py) | $(STAMP)
-	$(BIN)/edgeseq train $*
+	$(BIN)/edgeseq train $* --force
 
 exported/%/manifest.json: exported/%/model.keras $(shell find edgeseq -name '*.py') | $(STAMP)
 	$(BIN)/edgeseq export $* $(QUANTIZE)

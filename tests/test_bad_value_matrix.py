@@ -56,12 +56,15 @@ KINDS: dict[str, dict[str, str]] = {
     "count": {"negative": "-1", "zero": "0", "huge": "1000000000000", "non-numeric": "many"},
     "seed": {"negative": "-1", "huge": str(2**64), "non-numeric": "x"},
     "choice": {"unknown value": "bogus", "empty": ""},
-    "text": {"non-numeric": "x", "empty": ""},
+    "text": {"non-numeric": "x", "empty": "", "negative": "-1,3,6,6,6",
+             "huge": "1" * 400 + ",3,6,6,6"},
     "npy in": {"missing path": "{root}/missing.npy", "directory-for-file": "{root}/a_dir",
+               "file-for-directory": "{root}/a_file/x.npy",
                "empty file": "{root}/empty.npy", "corrupt file": "{root}/corrupt.npy",
                "wrong suffix": "{root}/table.csv", "wrong shape": "{root}/wrong_shape.npy"},
     # an artifact file or its exported directory
     "model": {"missing path": "{root}/missing.onnx", "directory-for-file": "{root}/a_dir",
+              "file-for-directory": "{root}/a_file/model.onnx",
               "empty file": "{junk}/empty.onnx", "corrupt file": "{junk}/corrupt.tflite",
               "wrong suffix": "{junk}/notes.txt", "unlisted model": "{junk}/other.onnx",
               "bench floor model": "{base}/floor.onnx", "tampered": "{root}/changed/model.onnx"},
@@ -71,10 +74,16 @@ KINDS: dict[str, dict[str, str]] = {
                    "manifest lacking artifacts": "{root}/no_artifacts",
                    "missing artifact": "{root}/missing_onnx", "tampered": "{root}/changed"},
     "out dir": {"file-for-directory": "{root}/a_file", "read-only path": "/sys/kernel/edgeseq-out",
-                "nonexistent parent file": "{root}/a_file/out",
+                "path under a file": "{root}/a_file/out",
                 "another architecture": "{root}/generative"},
     "png out": {"directory-for-file": "{root}/a_dir", "read-only path": "/proc/edgeseq-plot.png",
                 "wrong suffix": "{root}/plot.jpg", "file-for-directory": "{root}/a_file/plot.png"},
+    # for the --save-*/--load-* options of commands to come (compare)
+    "npz out": {"directory-for-file": "{root}/a_dir", "read-only path": "/proc/edgeseq-out.npz",
+                "wrong suffix": "{root}/out.txt", "file-for-directory": "{root}/a_file/out.npz"},
+    "npz in": {"missing path": "{root}/missing.npz", "directory-for-file": "{root}/a_dir",
+               "empty file": "{root}/empty.npy", "corrupt file": "{root}/corrupt.npy",
+               "wrong suffix": "{root}/table.csv"},
     "arch": {"unknown value": "nosuch", "empty": ""},
     # an architecture name or a .keras file of the user's
     "subject": {"unknown value": "nosuch", "missing path": "{root}/missing.keras",
@@ -99,10 +108,10 @@ EXTRA = {
     ("parity", "directories"): {"missing reference.npz": "{root}/no_reference"},
 }
 
-# Option name (click's parameter name) → kind.
+# Option name (click's parameter name) → kind; --save-* and --load-* by their prefix.
 KIND_OF = {
     "seed": "seed", "epochs": "count", "samples": "count", "calls": "count",
-    "keras_calls": "count", "batch": "count",
+    "keras_calls": "count", "batch": "count", "top_k": "count", "reset_every": "count",
     "runtime": "choice", "reference": "choice", "formats": "choice", "quantize": "choice",
     "text": "text", "input_file": "npy in", "calibration_file": "npy in",
     "model": "model", "directories": "export dir", "directory": "export dir",
@@ -110,8 +119,19 @@ KIND_OF = {
 }
 KIND_OF_ARGUMENT = {("train", "arch"): "arch", ("export", "arch"): "subject"}
 
+
+def kind_of(command: str, name: str) -> str | None:
+    if (command, name) in KIND_OF_ARGUMENT:
+        return KIND_OF_ARGUMENT[command, name]
+    if name.startswith("save_"):
+        return "npz out"
+    if name.startswith("load_"):
+        return "npz in"
+    return KIND_OF.get(name)
+
 # A good value per kind, for the control runs.
 GOOD = {"count": "1", "seed": "0", "text": "4,3,6,6,6", "npy in": "{root}/good.npy",
+        "npz out": "{root}/fresh/out.npz", "npz in": "{root}/good.npz",
         "model": "{base}", "export dir": "{base}", "out dir": "{root}/fresh/out",
         "png out": "{root}/fresh/plot.png", "arch": "vanilla", "subject": "vanilla"}
 GOOD_CHOICE = {"--runtime": "onnx", "--reference": "stored", "--format": "onnx", "--quantize": "none"}
@@ -146,7 +166,7 @@ def matrix() -> list[tuple[str, str, str, str, str | None]]:
         for param in command.params:
             if getattr(param, "is_flag", False) or param.name in ("help",):
                 continue
-            kind = KIND_OF_ARGUMENT.get((name, param.name)) or KIND_OF.get(param.name)
+            kind = kind_of(name, param.name)
             if kind is None:
                 continue  # reported by test_every_option_has_a_kind
             option = param.opts[0] if param.param_type_name == "option" else param.name
@@ -234,6 +254,7 @@ def world(untrained, tmp_path_factory):
     (root / "table.csv").write_text("1,2,3\n")
     x = np.eye(10, dtype=np.float32)[np.array([4, 3, 6, 6, 6])]
     np.save(root / "good.npy", x)
+    np.savez(root / "good.npz", input=x[np.newaxis])
     np.save(root / "wrong_shape.npy", x[:4])
     plus = np.eye(12, dtype=np.float32)[np.full(8, 10)]  # "++++++++" one-hot: valid one-hot
     np.save(root / "plus_signs.npy", plus)
@@ -318,7 +339,7 @@ def test_the_base_command_line_with_a_good_value_passes_validation(world, comman
 def _kind_of_option(command: str, option: str) -> str:
     group = typer.main.get_command(app)
     param = next(p for p in group.commands[command].params if option in (*p.opts, p.name))
-    return KIND_OF_ARGUMENT.get((command, param.name)) or KIND_OF[param.name]
+    return kind_of(command, param.name)
 
 
 def test_every_command_has_a_base_command_line():
@@ -331,5 +352,5 @@ def test_every_option_has_a_kind():
     missing = [f"{name} {param.opts[0]}" for name, command in group.commands.items()
                for param in command.params
                if not getattr(param, "is_flag", False)
-               and (KIND_OF_ARGUMENT.get((name, param.name)) or KIND_OF.get(param.name)) is None]
+               and kind_of(name, param.name) is None]
     assert not missing, f"give these options a kind in KIND_OF: {', '.join(missing)}"

@@ -71,7 +71,14 @@ def test_a_model_edgeseq_retrained_in_place_is_exported_without_force(untrained,
         f.write(b"retrained")
     manifest.write_model_record(directory / "model.keras", "vanilla", "edgeseq train")
     assert validate.export_target(directory, "vanilla", force=False) is False
-    validate.train_target(directory, "vanilla", force=False)
+    validate.train_target(directory, "vanilla", force=False)  # replaces only an unexported retrain
+
+
+def test_retraining_the_model_an_export_was_made_from_needs_force(untrained, tmp_path):
+    directory = shutil.copytree(untrained("vanilla"), tmp_path / "vanilla", symlinks=True)
+    with pytest.raises(InputError, match="pass --force"):
+        validate.train_target(directory, "vanilla", force=False)
+    validate.train_target(directory, "vanilla", force=True)
 
 
 def test_train_refuses_a_model_keras_it_did_not_write(tmp_path):
