@@ -31,8 +31,9 @@ class _OneLineErrors(TyperGroup):
             code = super().main(*args, standalone_mode=False, **kwargs)
         except Exception as exc:  # click's (or typer's vendored click's) exception classes
             name = type(exc).__name__
-            if name == "Abort":
-                sys.exit(1)
+            if name == "Abort":  # click's word for Ctrl-C (or EOF) outside a command's body
+                err.print("interrupted", highlight=False)
+                sys.exit(INTERRUPTED)
             if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
                 raise
             if name == "NoArgsIsHelpError":  # `edgeseq` alone: show the help
