@@ -100,7 +100,8 @@ NOT_APPLICABLE = {
 # the command's base runs on)}.
 EXTRA = {
     ("export", "--out"): {"user's own file": "{root}/users_onnx",
-                          "tampered model.keras": "{root}/tampered_keras"},
+                          "tampered model.keras": "{root}/tampered_keras",
+                          "a real 'current' directory": "{root}/users_current"},
     ("train", "--out"): {"user's own file": "{root}/users_keras",
                          "tampered model.keras": "{root}/tampered_keras"},
     ("predict", "--input-file"): {"valid one-hot, not a sum": ("{root}/plus_signs.npy",
@@ -273,6 +274,7 @@ def world(untrained, tmp_path_factory):
     (missing_onnx / "model.onnx").resolve().unlink()
     (root / "users_onnx").mkdir()
     (root / "users_onnx" / "model.onnx").write_bytes(b"the user's own model")
+    (root / "users_current" / "current").mkdir(parents=True)
     (root / "users_keras").mkdir()
     (root / "users_keras" / "model.keras").write_bytes(b"the user's own keras model")
     shutil.copy(vanilla / "model.keras", root / "my_model.keras")

@@ -32,7 +32,8 @@ MAX_EPOCHS = 100_000
 MODEL_KERAS = "model.keras"
 # What an export writes into --out: anything real (not a link into current/) under these
 # names that the manifest does not vouch for is someone's file and would be replaced.
-_EXPORT_WRITES = re.compile(r"(manifest\.json|reference\.npz|(model|floor)(\.[\w-]+)?\.(onnx|tflite))")
+_EXPORT_WRITES = re.compile(r"(current|manifest\.json|reference\.npz|(model|floor)(\.[\w-]+)?\.(onnx|tflite))")
+GENERATIONS = ".generations"  # export.publish.GENERATIONS, named here without importing export
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -158,7 +159,7 @@ def _readable_manifest(directory: Path) -> dict | None:
 
 def _ours(path: Path, manifest: dict | None) -> bool:
     if path.is_symlink():
-        return os.readlink(path).startswith("current/")
+        return path.name == "current" or os.readlink(path).startswith("current/")
     listed = manifest_file.entry(manifest, path.name) if manifest else None
     return listed is not None and path.is_file() and manifest_file.sha256(path) == listed.get("sha256")
 
@@ -172,6 +173,14 @@ def export_target(directory: Path, name: str, force: bool, user_model: Path | No
         return False
     manifest = _readable_manifest(directory)
     hint = "choose another --out, or pass --force to replace it"
+    # Names the publishing switch needs as its own; --force cannot make them so.
+    if (directory / GENERATIONS).exists() and not (directory / GENERATIONS).is_dir():
+        raise InputError(f"--out {directory} holds a file named {GENERATIONS}, where exports keep "
+                         "their generations: move it, or choose another --out")
+    current = directory / "current"
+    if current.exists() and not current.is_symlink():
+        raise InputError(f"--out {directory} holds {current.name}, which edgeseq did not write and "
+                         "needs as its link to the published set: move it, or choose another --out")
     if not force:
         foreign = sorted(p.name for p in directory.iterdir()
                          if _EXPORT_WRITES.fullmatch(p.name) and not _ours(p, manifest))
