@@ -33,6 +33,8 @@ def load(directory: Path) -> dict:
                          "(run `edgeseq export ARCH` first)")
     try:
         manifest = json.loads(path.read_text())
+    except OSError as exc:
+        raise InputError(f"{path} cannot be read ({exc.strerror or type(exc).__name__})") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"{path} is not valid JSON ({exc})") from None
     if not isinstance(manifest, dict) or "architecture" not in manifest:
@@ -91,7 +93,11 @@ def verify(artifact: Path, manifest: dict | None) -> dict | None:
                          "export (edgeseq runs only the files an export lists)")
     if not artifact.is_file():
         raise InputError(f"{artifact} is listed in {MANIFEST} but missing; re-export the directory")
-    if sha256(artifact) != listed["sha256"]:
+    try:
+        digest = sha256(artifact)
+    except OSError as exc:
+        raise InputError(f"{artifact} cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if digest != listed["sha256"]:
         raise InputError(f"{artifact}: sha256 does not match {MANIFEST}; "
                          "the file changed since export (re-export it)")
     return listed
