@@ -91,11 +91,6 @@ KINDS: dict[str, dict[str, str]] = {
                 "corrupt file": "{root}/corrupt.keras", "wrong suffix": "{root}/table.csv"},
 }
 
-# Classes that do not apply to one command's use of a kind (the value is fine there).
-NOT_APPLICABLE = {
-    # bench reads no stored reference and no model.keras of another arch is written by it
-}
-
 # Command-specific extra classes: (command, option) → {class: value or (value, the export
 # the command's base runs on)}.
 EXTRA = {
@@ -173,9 +168,8 @@ def matrix() -> list[tuple[str, str, str, str, str | None]]:
             option = param.opts[0] if param.param_type_name == "option" else param.name
             classes = dict(KINDS[kind]) | EXTRA.get((name, option), {})
             for cls, value in classes.items():
-                if cls not in NOT_APPLICABLE.get((name, option), ()):
-                    value, base = value if isinstance(value, tuple) else (value, None)
-                    cells.append((name, option, cls, value, base))
+                value, base = value if isinstance(value, tuple) else (value, None)
+                cells.append((name, option, cls, value, base))
     return cells
 
 
@@ -321,7 +315,8 @@ def test_bad_value_is_one_line_exit_2_before_long_work_and_changes_nothing(world
     assert not problems, f"{argv}: {'; '.join(problems)}\n{result.output[-1500:]}"
 
 
-CONTROLS = sorted({(c, o) for c, o, _, _, _ in CELLS} | {(c, None) for c in BASES}, key=lambda co: (co[0], co[1] or ""))
+CONTROLS = sorted({(c, o) for c, o, _, _, _ in CELLS} | {(c, None) for c in BASES},
+                  key=lambda pair: (pair[0], pair[1] or ""))
 
 
 @pytest.mark.usefixtures("no_long_work")
