@@ -225,3 +225,28 @@ def test_training_prints_an_epoch_line_when_not_on_a_terminal():
         callback.on_train_batch_end(0, {"loss": 0.5})
         callback.on_epoch_end(0, {"loss": 0.25})
     assert "vanilla epoch 1/3 loss 0.2500" in console.file.getvalue()
+
+
+def test_the_loser_of_two_concurrent_exports_is_told_in_one_line(untrained, tmp_path):
+    """The first export is held mid-way (a pause point, not a guessed sleep); the second,
+    started meanwhile, is refused at once and the first's directory is untouched by it."""
+    directory = shutil.copytree(untrained("vanilla"), tmp_path / "vanilla", symlinks=True)
+    before = manifest.load(directory)["generation"]
+    marker = tmp_path / "reached"
+    first = subprocess.Popen(
+        [sys.executable, "-m", "edgeseq", "export", "vanilla", "--out", str(directory)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env=os.environ | {pause_points.ENV: f"staged={marker}"})
+    try:
+        deadline = time.monotonic() + REACH_LIMIT_S
+        while not marker.exists() and first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), first.communicate()[1][-2000:]
+        second = cli.invoke(app, ["export", "vanilla", "--out", str(directory)])
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+    assert second.exit_code == 2
+    line = one_error_line(second)
+    assert "another export into" in line and ".generations" not in line
+    assert manifest.load(directory)["generation"] == before
