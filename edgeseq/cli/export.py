@@ -11,6 +11,7 @@ import typer
 
 from .. import registry
 from ..errors import EdgeseqError
+from ..runtimes import DEVICE_RUNTIMES as FORMATS  # one format per device runtime; no TF import
 from . import validate
 from .app import (
     JsonOption,
@@ -95,9 +96,6 @@ def export(
     show_parity(document["parity"], f"{subject.name}: parity with Keras", document["rejected"])
     out.print(f"wrote {', '.join(a['file'] for a in document['artifacts'])} and manifest.json "
               f"to {directory}")
-
-
-FORMATS = ("onnx", "tflite")  # export.pipeline.FORMATS, known here without importing TF
 
 
 def _formats(names: list[str]) -> tuple[str, ...]:

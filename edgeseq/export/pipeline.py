@@ -22,11 +22,11 @@ from ..atomic import write_json
 from ..errors import CheckFailed, EdgeseqError
 from ..parity import RTOL, Tolerance, check
 from ..registry import Architecture
-from ..runtimes import open_runner, stored_reference
+from ..runtimes import DEVICE_RUNTIMES, open_runner, stored_reference
 from ..runtimes.keras_runner import KerasRunner
 from . import floor, pause_points, publish, tflite_worker, to_onnx, to_onnx_quantized, to_tflite
 
-FORMATS = ("onnx", "tflite")
+FORMATS = DEVICE_RUNTIMES  # one format per runtime a device runs
 LOCK = ".export.lock"
 PARITY_SAMPLES = 1000
 VERSIONED = ("tensorflow", "keras", "tf-keras", "tf2onnx", "onnx", "onnxruntime",
