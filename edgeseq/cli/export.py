@@ -60,6 +60,7 @@ def export(
     """
     variants = _variants(quantize or [])
     chosen = _formats(formats or list(FORMATS))
+    require_train_extra("export")  # first: on the device install, the one thing to say
     is_file = arch.endswith(".keras") or (arch not in registry.ARCHITECTURES and Path(arch).exists())
     user_file = Path(arch) if is_file else None
     if user_file is not None:
@@ -76,7 +77,6 @@ def export(
     directory = out_dir_for(name, out_dir)
     # Before Keras is loaded, a model trained or converted: what --out holds that would be lost.
     replace_model = validate.export_target(directory, name, force, user_model=user_file)
-    require_train_extra("export")
     if user_file is not None:
         from ..export import user_model  # noqa: PLC0415 - imports Keras
 

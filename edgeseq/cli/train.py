@@ -33,9 +33,9 @@ def train(
 ):
     """Train ARCH to its skill and save model.keras (exit 1 when the skill is not reached)."""
     architecture = registry.get(arch)
+    require_train_extra("train")  # first: on the device install, the one thing to say
     directory = out_dir_for(arch, out_dir)
     validate.train_target(directory, arch, force)  # before the training, not after it
-    require_train_extra("train")
     from .. import training  # noqa: PLC0415 - imports Keras
 
     result = training.train(architecture, seed=seed, epochs=epochs)
