@@ -134,6 +134,7 @@ def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 
     elif not keras_file.is_file():
         skipped.append(f"keras-call and keras-predict: no model.keras in {directory}")
     else:
+        manifest_file.verify(keras_file, manifest)
         for kind in KERAS_ROWS:
             jobs.append(common | {"kind": kind, "runtime": kind, "variant": "fp32",
                                   "path": str(keras_file.resolve()), "calls": keras_calls,
@@ -280,7 +281,7 @@ def _device(job: dict, path: Path, one: np.ndarray, inputs: np.ndarray):
     first = time.perf_counter()
 
     def floor_call():
-        floor = open_runner(Path(job["floor"]), job["runtime"])
+        floor = open_runner(Path(job["floor"]), job["runtime"], floor_ok=True)
         floor_one = floor.bind({"input": one})
         return (lambda: floor.infer(floor_one)), Path(job["floor"]).name, job.get("floor_source")
 

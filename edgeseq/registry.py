@@ -69,7 +69,11 @@ def get(name: str) -> Architecture:
 def problem_from_manifest(manifest: dict) -> Problem:
     """The problem an exported directory was trained on, with its recorded parameters."""
     params = manifest["problem"]["params"]
-    if manifest["problem"]["name"] == UserInputs.name:
-        return UserInputs(**params | {"shape": tuple(params["shape"])})
-    arch = get(manifest["architecture"])
-    return type(arch.problem)(**params)
+    try:
+        if manifest["problem"]["name"] == UserInputs.name:
+            return UserInputs(**params | {"shape": tuple(params["shape"])})
+        arch = get(manifest["architecture"])
+        return type(arch.problem)(**params)
+    except (KeyError, TypeError, ValueError) as exc:  # a hand-edited manifest's parameters
+        raise EdgeseqError(f"manifest.json: the problem's parameters {params} do not fit "
+                           f"{manifest['problem']['name']} ({exc})") from None

@@ -31,8 +31,9 @@ class _OneLineErrors(TyperGroup):
             code = super().main(*args, standalone_mode=False, **kwargs)
         except Exception as exc:  # click's (or typer's vendored click's) exception classes
             name = type(exc).__name__
-            if name == "Abort":
-                sys.exit(1)
+            if name == "Abort":  # click's word for Ctrl-C (or EOF) outside a command's body
+                err.print("interrupted", highlight=False)
+                sys.exit(INTERRUPTED)
             if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
                 raise
             if name == "NoArgsIsHelpError":  # `edgeseq` alone: show the help
@@ -48,6 +49,7 @@ class _OneLineErrors(TyperGroup):
 
 app = typer.Typer(
     cls=_OneLineErrors,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Ship Keras LSTM sequence models to edge devices: train, export to ONNX and TFLite, "
          "run them without TensorFlow, and check parity with Keras.",
     no_args_is_help=True,
@@ -66,8 +68,28 @@ RuntimeOption = Annotated[str, typer.Option(
          "(reads the .onnx; needs the [openvino] extra).")]
 
 
-def command(*args, **kwargs):
-    """app.command, turning EdgeseqError into a one-line message and its exit code."""
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__  # noqa: PLC0415
+
+        print(f"edgeseq {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False):
+    """Ship Keras LSTM sequence models to edge devices: train, export to ONNX and TFLite, run
+    them without TensorFlow, and check parity with Keras."""
+
+
+#: Exit code of a process stopped by Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
+
+
+def command(*args, interrupted: str = "stopped", **kwargs):
+    """app.command, turning EdgeseqError into a one-line message and its exit code, and
+    Ctrl-C into one line saying what was kept (`interrupted`) and exit 130."""
     def decorate(fn):
         @functools.wraps(fn)
         def wrapper(*a, **kw):
@@ -76,6 +98,9 @@ def command(*args, **kwargs):
             except EdgeseqError as exc:
                 err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
                 raise typer.Exit(exc.exit_code) from None
+            except KeyboardInterrupt:
+                err.print(f"interrupted; {escape(interrupted)}", highlight=False, soft_wrap=True)
+                raise typer.Exit(INTERRUPTED) from None
         return app.command(*args, **kwargs)(wrapper)
     return decorate
 

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
+from . import validate
 from .app import (
     JsonOption,
     command,
@@ -20,9 +21,12 @@ from .app import (
 @command()
 def bench(
     directory: Annotated[Path, typer.Argument(help="An exported directory, e.g. exported/vanilla.")],
-    calls: Annotated[int, typer.Option(min=1, help="Timed batch-1 calls per onnx/tflite row, after warm-up.")] = 1000,
-    keras_calls: Annotated[int, typer.Option(min=1, help="Timed calls per Keras row (one takes ms).")] = 100,
-    batch: Annotated[int, typer.Option(min=1, help="Batch size of the batch throughput.")] = 64,
+    calls: Annotated[int, typer.Option(min=1, max=validate.MAX_CALLS,
+                                       help="Timed batch-1 calls per onnx/tflite row, after warm-up.")] = 1000,
+    keras_calls: Annotated[int, typer.Option(min=1, max=validate.MAX_KERAS_CALLS,
+                                             help="Timed calls per Keras row (one takes ms).")] = 100,
+    batch: Annotated[int, typer.Option(min=1, max=validate.MAX_BATCH,
+                                       help="Batch size of the batch throughput.")] = 64,
     plot: Annotated[Optional[Path], typer.Option(
         "--plot", help="Save a bar chart of p50 latency (PNG, log scale).")] = None,
     as_json: JsonOption = False,
@@ -34,16 +38,25 @@ def bench(
     """
     from .. import bench as benchmark  # noqa: PLC0415
 
+    validate.plot_path(plot)  # before minutes of benchmarking, not after
+    validate.bench_inputs(directory, batch)
     document = benchmark.run(directory, calls=calls, batch=batch, keras_calls=keras_calls,
                              log=lambda m: err.print(m, markup=False, highlight=False))
     for line in document["skipped"]:
         err.print(f"skipped {line}", markup=False, highlight=False)
-    if plot is not None:
-        benchmark.plot(document, plot)
     if as_json:
-        return emit_json(document)
+        emit_json(document)
+    else:
+        _show(document, directory, batch)
+    if plot is not None:  # after the table: a plot that fails to save loses no measurement
+        validate.save_plot(lambda: benchmark.plot(document, plot), plot)
+
+
+def _show(document: dict, directory: Path, batch: int) -> None:
     from rich import box  # noqa: PLC0415
     from rich.table import Column  # noqa: PLC0415
+
+    from .. import bench as benchmark  # noqa: PLC0415
 
     us, rate = benchmark.format_us, benchmark.format_rate
     numbers = ["p50 µs", "p99 µs", "floor\np50 µs", "per s\nb1", f"per s\nb{batch}", "load\nms",
