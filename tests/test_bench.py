@@ -11,14 +11,15 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from edgeseq import graph, manifest
+from edgeseq import flops, graph, manifest
 from edgeseq.cli import app
 from edgeseq.runtimes import open_runner
 
 from .conftest import cli_in_fresh_process
 
 KEYS = {"runtime", "variant", "p50_us", "p99_us", "throughput_per_s", "batch_throughput_per_s",
-        "load_ms", "bytes", "floor_p50_us", "peak_rss_mb"}
+        "load_ms", "bytes", "floor_p50_us", "peak_rss_mb", "macs", "flops", "flops_uncounted",
+        "roofline_us", "p50_over_roofline", "gflops_per_s", "batch_gflops_per_s"}
 HAS_TF = importlib.util.find_spec("tensorflow") is not None
 
 
@@ -95,12 +96,32 @@ def test_every_row_runs_in_its_own_process_and_device_rows_import_no_tensorflow(
     assert stderr.strip().splitlines()[-1] == "HEAVY:"
 
 
+def test_roofline_is_the_floor_plus_the_graphs_flops_at_the_measured_peak(benched):
+    directory, document, _, _ = benched
+    peak = document["peak"]
+    assert peak["gflops_per_s"] > 0 and peak["source"] in peak["kernels"]
+    # one BLAS thread in the peak's own worker, whatever this process has
+    assert set(peak["blas_threads_env"].values()) == {"1"}
+    assert peak["gflops_per_s"] == peak["kernels"][peak["source"]]["median_gflops_per_s"]
+    onnx_cost = flops.count(directory / "model.onnx", "onnx")
+    for r in document["results"]:
+        expected = onnx_cost if r["runtime"].startswith("keras") else \
+            flops.count(directory / r["file"], r["runtime"])
+        assert (r["macs"], r["flops"]) == (expected.macs, expected.flops), r
+        assert r["flops_uncounted"] == {}
+        assert r["roofline_us"] == pytest.approx(r["floor_p50_us"] + r["flops"] / peak["gflops_per_s"] / 1e3)
+        assert r["roofline_us"] > r["floor_p50_us"]
+        assert r["p50_over_roofline"] == pytest.approx(r["p50_us"] / r["roofline_us"])
+        assert r["gflops_per_s"] == pytest.approx(r["flops"] / r["p50_us"] / 1e3)
+        assert r["batch_gflops_per_s"] == pytest.approx(r["flops"] * r["batch_throughput_per_s"] / 1e9)
+
+
 def test_bench_plot_is_a_png(benched):
     _, _, _, plot = benched
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_bench_table_skips_keras_without_model_keras(untrained, tmp_path):
+def test_bench_table_skips_keras_without_model_keras_and_shows_the_roofline(untrained, tmp_path):
     directory = tmp_path / "device"
     shutil.copytree(untrained("vanilla"), directory)
     (directory / "model.keras").unlink()
@@ -111,6 +132,8 @@ def test_bench_table_skips_keras_without_model_keras(untrained, tmp_path):
     assert any(line.startswith("onnx ") for line in lines), result.stdout
     assert any(line.startswith("tflite ") for line in lines), result.stdout
     assert not any(line.startswith("keras") for line in lines)
+    assert "roof" in result.stdout and "GFLOP/s" in result.stdout
+    assert any(line.startswith("peak: ") for line in lines), result.stdout
 
 
 cli = CliRunner()
