@@ -102,7 +102,7 @@ def test_roofline_is_the_floor_plus_the_graphs_flops_at_the_measured_peak(benche
     assert peak["gflops_per_s"] > 0 and peak["source"] in peak["kernels"]
     # one BLAS thread in the peak's own worker, whatever this process has
     assert set(peak["blas_threads_env"].values()) == {"1"}
-    assert peak["gflops_per_s"] == peak["kernels"][peak["source"]]["median_gflops_per_s"]
+    assert peak["gflops_per_s"] == max(k["best_gflops_per_s"] for k in peak["kernels"].values())
     onnx_cost = flops.count(directory / "model.onnx", "onnx")
     for r in document["results"]:
         expected = onnx_cost if r["runtime"].startswith("keras") else \
