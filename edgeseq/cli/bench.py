@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
 from .app import (
     JsonOption,
@@ -44,7 +43,7 @@ def bench(
     if as_json:
         return emit_json(document)
     from rich import box  # noqa: PLC0415
-    from rich.table import Column  # noqa: PLC0415
+    from rich.table import Column, Table  # noqa: PLC0415
 
     us, rate, ratio = benchmark.format_us, benchmark.format_rate, benchmark.format_ratio
     numbers = ["p50 µs", "p99 µs", "floor\np50 µs", "roof\nµs", "p50/\nroof", "GFLOP/s\nb1",

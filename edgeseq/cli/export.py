@@ -20,7 +20,6 @@ from .app import (
     out_dir_for,
     require_train_extra,
 )
-from .parity_tables import show_parity
 
 
 @command()
@@ -74,6 +73,8 @@ def export(
                               log=lambda m: err.print(m, highlight=False, markup=False))
     if as_json:
         return emit_json(document)
+    from .parity_tables import show_parity  # noqa: PLC0415 - rich only when a table is printed
+
     show_parity(document["parity"], f"{subject.name}: parity with Keras", document["rejected"])
     out.print(f"wrote {', '.join(a['file'] for a in document['artifacts'])} and manifest.json "
               f"to {directory}")

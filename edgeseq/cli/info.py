@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from .. import graph
 from .. import manifest as manifest_file
@@ -41,6 +40,8 @@ def info(
         } | graph.summary(path, runner.runtime))
     if as_json:
         return emit_json(documents[0] if not model.is_dir() else {"artifacts": documents})
+    from rich.table import Table  # noqa: PLC0415 - the table only; --json and predict need no rich
+
     for d in documents:
         table = Table(show_header=False, title=f"{d['file']} ({d['runtime']})", title_justify="left")
         for spec in d["inputs"]:

@@ -18,7 +18,6 @@ from .app import (
     err,
     keras_installed,
 )
-from .parity_tables import show_parity, show_parity_summary
 
 
 def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, reference: str) -> dict:
@@ -74,6 +73,8 @@ def parity(
         reports[key] = (manifest["parity"] if recorded
                         else _parity_of(directory, manifest, samples, seed, reference))
         manifests[key] = manifest
+    from .parity_tables import show_parity, show_parity_summary  # noqa: PLC0415 - rich on use
+
     if as_json:
         emit_json(next(iter(reports.values())) if len(reports) == 1 else {"architectures": reports})
     elif len(reports) == 1:
