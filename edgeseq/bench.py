@@ -112,7 +112,9 @@ def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 
     manifest = manifest_file.load(directory)
     problem = registry.problem_from_manifest(manifest)
     artifacts = [a for a in manifest.get("artifacts", []) if a.get("format") in DEVICE_RUNTIMES]
-    models = [a for a in artifacts if a.get("variant") != FLOOR]
+    # A batch-N file (export --batch) is no row of its own: its batch-1 latency would be a
+    # padded batch's; it gives its fp32 sibling's row the batch throughput instead.
+    models = [a for a in artifacts if a.get("variant") != FLOOR and not a.get("batch")]
     if not models:
         raise InputError(f"{directory}/manifest.json lists no onnx or tflite artifact to bench")
     for a in artifacts:  # all checked before any row runs: a bad file fails fast, once
@@ -150,7 +152,8 @@ def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 
         notes.append(f"Keras rows: {keras_calls} timed calls after {KERAS_WARMUP} warm-up "
                      f"calls (one call takes tens of ms); TensorFlow's default threads.")
     notes.append(f"onnx/tflite rows: {calls} timed batch-1 calls after {WARMUP} warm-up calls, "
-                 "1 thread. TFLite files take batch 1: the runner loops over a batch.")
+                 "1 thread. TFLite files take batch 1: the runner loops over a batch, except "
+                 f"where the export has a batch-N file for batches of {batch} (batch_file in JSON).")
     notes.append("floor: the same runtime on a one-Reshape model of the same input, timed in "
                  "the row's process; p50_over_floor (JSON) compares rows across processes.")
     notes.append(f"per s: samples per second at batch 1 and in batches of {batch}. RSS: peak "
@@ -167,7 +170,9 @@ def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 
         for a in models:
             runtime = a["format"]
             floor_path, floor_source = floors.get(runtime, (None, None))
+            batch_path = manifest_file.batch_file(directory / a["file"], batch)
             jobs.append(common | {
+                "batch_path": str(batch_path.resolve()) if batch_path else None,
                 "kind": "device", "runtime": runtime, "variant": a.get("variant", "fp32"),
                 "path": str((directory / a["file"]).resolve()), "calls": calls, "warmup": WARMUP,
                 "floor": str(floor_path.resolve()) if floor_path else None,
@@ -268,7 +273,7 @@ def measure(job: dict) -> dict:
         "runtime": job["runtime"], "variant": job["variant"], "file": path.name,
         **latency(times), "warmup": warmup,
         "throughput_per_s": calls / float(times.sum()),
-        "batch": len(inputs), "batch_calls": batch_calls,
+        "batch": len(inputs), "batch_calls": batch_calls, "batch_file": timings.pop("batch_file", None),
         "batch_throughput_per_s": len(inputs) * batch_calls / float(batch_times.sum()),
         **timings,
         "bytes": path.stat().st_size,
@@ -304,8 +309,12 @@ def _device(job: dict, path: Path, one: np.ndarray, inputs: np.ndarray):
         return (lambda: floor.run(one)), Path(job["floor"]).name, job.get("floor_source")
 
     timings = {"import_ms": (imported - start) * 1e3, "load_ms": (loaded - imported) * 1e3,
-               "first_call_ms": (first - loaded) * 1e3}
-    return (lambda: runner.run(one)), (lambda: runner.run(inputs)), \
+               "first_call_ms": (first - loaded) * 1e3, "batch_file": path.name}
+    batch_runner = runner
+    if job.get("batch_path"):
+        batch_runner = open_runner(Path(job["batch_path"]), job["runtime"])
+        timings["batch_file"] = Path(job["batch_path"]).name
+    return (lambda: runner.run(one)), (lambda: batch_runner.run(inputs)), \
         (floor_call if job.get("floor") else None), timings
 
 

@@ -35,6 +35,9 @@ def export(
              "(dynamic-range int8), int8 (full integer / static QDQ), int16x8 (TFLite). A variant "
              "is kept only if its task metric stays within the gate.")] = None,
     seed: Annotated[int, typer.Option(help="Training seed, used when there is no model.keras yet.")] = 0,
+    batch: Annotated[int, typer.Option(
+        min=1, help="Also write model.bN.tflite, a batch-N TFLite file for batch throughput "
+                    "(bench, predict --input-file); 1 writes none.")] = 64,
     calibration_file: Annotated[Optional[Path], typer.Option(
         "--calibration-file", help="A .keras model's parity inputs: a .npy of example inputs "
                                    "(default: uniform [0,1) floats, or token ids below the Embedding's "
@@ -69,7 +72,7 @@ def export(
     # for the answer, as the CLI contract says.
     with contextlib.redirect_stdout(sys.stderr):
         document = run_export(subject, directory, formats=tuple(formats or FORMATS),
-                              quantize=variants, seed=seed,
+                              quantize=variants, seed=seed, batch=batch,
                               log=lambda m: err.print(m, highlight=False, markup=False))
     if as_json:
         return emit_json(document)

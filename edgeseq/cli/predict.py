@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import numpy as np
 import typer
 
+from .. import manifest as manifest_file
 from ..errors import InputError
 from ..runtimes import DEVICE_RUNTIMES, open_runner, resolve
 from .app import (
@@ -50,6 +51,8 @@ def predict(
         batch = problem.load_array(input_file)
     else:
         batch = problem.encode(text)
+    if input_file is not None:  # a big file runs through the batch-N file when there is one
+        path = manifest_file.batch_file(path, len(batch)) or path
     outputs = open_runner(path, runtime).run(batch)
     answers = problem.decode(outputs)
     inputs = [problem.show_input(x) for x in batch]

@@ -19,11 +19,20 @@ from .. import __version__, graph
 from .. import manifest as manifest_file
 from ..atomic import write_json
 from ..errors import CheckFailed, EdgeseqError
-from ..parity import RTOL, Tolerance, check
+from ..parity import RTOL, Tolerance, check, is_fp32
 from ..registry import Architecture
 from ..runtimes import open_runner, stored_reference
 from ..runtimes.keras_runner import KerasRunner
-from . import floor, pause_points, publish, tflite_worker, to_onnx, to_onnx_quantized, to_tflite
+from . import (
+    batch_tflite,
+    floor,
+    pause_points,
+    publish,
+    tflite_worker,
+    to_onnx,
+    to_onnx_quantized,
+    to_tflite,
+)
 
 FORMATS = ("onnx", "tflite")
 PARITY_SAMPLES = 1000
@@ -108,7 +117,7 @@ def _gate_variants(report: dict, fp32: list, staging: Path, rejected: list, name
     fp32_bytes = {info["format"]: path.stat().st_size for path, info in fp32}
     for result in report["results"]:
         size = result["bytes"] = (staging / result["artifact"]).stat().st_size
-        if result["variant"] != "fp32" and size >= fp32_bytes[result["runtime"]]:
+        if not is_fp32(result["variant"]) and size >= fp32_bytes[result["runtime"]]:
             result["passed"] = False
             result["reason"] = (f"no smaller than fp32 ({size:,} vs "
                                 f"{fp32_bytes[result['runtime']]:,} bytes): quantization saved nothing")
@@ -122,7 +131,9 @@ def _gate_variants(report: dict, fp32: list, staging: Path, rejected: list, name
 
 
 def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed: int = 0,
-           samples: int = PARITY_SAMPLES, log=print) -> dict:
+           samples: int = PARITY_SAMPLES, batch: int = batch_tflite.DEFAULT_BATCH, log=print) -> dict:
+    """Convert, gate and publish. `batch` > 1 adds the TFLite batch-N variant (edgeseq's own
+    architectures: a user's model has no builder to rebuild at batch N)."""
     from ..training import evaluate  # noqa: PLC0415
 
     unknown = set(formats) - set(FORMATS)
@@ -157,6 +168,17 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
             converted.append((path, info | {"variant": "fp32"}))
         pause_points.reach("staged")
         variants, rejected = _convert_variants(arch, twin_dir, route, staging, formats, quantize, log)
+        if "tflite" in formats and batch > 1 and not hasattr(arch, "keras_model"):
+            log(f"{arch.name}: tflite batch-{batch} variant")
+            try:
+                variants.append(batch_tflite.convert(arch, model, problem, batch, staging,
+                                                     twin_dir.parent / f"batch{batch}"))
+            except Exception as exc:  # the converter's own errors: reported, export goes on
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+                log(f"{arch.name}: tflite {batch_tflite.variant(batch)} not converted: {first}")
+                rejected.append({"runtime": "tflite", "variant": batch_tflite.variant(batch),
+                                 "artifact": None, "passed": False,
+                                 "reason": f"converter error: {first}"})
         runners = [(info["variant"], open_runner(path)) for path, info in converted + variants]
         log(f"{arch.name}: parity on {samples} inputs")
         keras_runner = KerasRunner(model=model)

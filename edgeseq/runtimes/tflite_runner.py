@@ -66,10 +66,14 @@ class TfliteRunner(Runner):
                 self._in = self.interpreter.get_input_details()[0]
                 self._out = self.interpreter.get_output_details()[0]
             return self._invoke(batch)
-        # Fixed-batch models (the fused LSTM route exports batch 1) run row block by row block.
+        # Fixed-batch models (batch 1 fused, batch N unrolled) run block by block; a short
+        # last block is padded with zero rows whose outputs are dropped.
         step = self.fixed_batch
         if len(batch) == step:  # the batch-1 hot path: no per-call list and concatenate
             return self._invoke(batch)
-        if len(batch) % step:
-            raise InputError(f"{self.path} takes batches of {step}; got {len(batch)}")
-        return np.concatenate([self._invoke(batch[i:i + step]) for i in range(0, len(batch), step)])
+        rows = len(batch)
+        if rows % step:
+            pad = np.zeros((step - rows % step, *batch.shape[1:]), dtype=batch.dtype)
+            batch = np.concatenate([batch, pad])
+        return np.concatenate([self._invoke(batch[i:i + step])
+                               for i in range(0, len(batch), step)])[:rows]
