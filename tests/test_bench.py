@@ -165,6 +165,10 @@ def test_parity_and_info_leave_floor_models_out(untrained):
     directory = untrained("vanilla")
     info = json.loads(cli.invoke(app, ["info", str(directory), "--json"]).stdout)
     assert {a["file"] for a in info["artifacts"]} == {"model.onnx", "model.tflite", "model.b64.tflite"}
+    # LSTM(25) on 5×10 and Dense(10), 17,750 MACs (see test_flops); the unrolled batch file
+    # does 4·25·25 fewer: the converter folds away the first step's product with h0 = 0
+    assert {a["file"]: a["macs"] for a in info["artifacts"]} == {
+        "model.onnx": 17750, "model.tflite": 17750, "model.b64.tflite": 17750 - 4 * 25 * 25}
     result = cli.invoke(app, ["parity", str(directory), "--samples", "50", "--json"])
     assert result.exit_code == 0, result.output
     assert {r["variant"] for r in json.loads(result.stdout)["results"]} == {"fp32", "fp32-b64"}
