@@ -80,6 +80,20 @@ def variant_bytes(manifest: dict, result: dict) -> tuple[int | None, float | Non
     return size, (size / fp32 if size and fp32 else None)
 
 
+def batch_file(artifact: Path, rows: int) -> Path | None:
+    """The fixed-batch variant (export --batch N) to run `rows` rows of `artifact` through:
+    listed beside it, of the same format, for an fp32 artifact and at least N rows (fewer
+    would be mostly padding); None otherwise."""
+    manifest = find(artifact)
+    listed = entry(manifest, Path(artifact).name) if manifest else None
+    if listed is None or listed.get("variant", "fp32") != "fp32":
+        return None
+    fitting = [a for a in manifest.get("artifacts", [])
+               if a.get("format") == listed.get("format") and a.get("batch") and rows >= a["batch"]]
+    best = max(fitting, key=lambda a: a["batch"], default=None)
+    return Path(artifact).parent / best["file"] if best else None
+
+
 def verify(artifact: Path, manifest: dict | None) -> dict | None:
     """Refuse an artifact beside a manifest unless the manifest lists it with these very
     bytes: a file dropped into an export directory (another model's .onnx) would otherwise

@@ -1,5 +1,8 @@
 """The typer app every command registers on, the consoles, and the decorator that turns
-edgeseq's errors into one line and an exit code (see the CLI contract)."""
+edgeseq's errors into one line and an exit code (see the CLI contract).
+
+rich is imported on first use, not here: `edgeseq predict` answers with print(), and rich's
+console and markup cost about a tenth of its cold start (`python -X importtime`)."""
 
 from __future__ import annotations
 
@@ -11,8 +14,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from typer.core import TyperGroup
 
 from .. import manifest as manifest_file
@@ -47,6 +48,29 @@ class _OneLineErrors(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+def escape(text: str) -> str:
+    """rich markup escaped (rich imported when there is something to print)."""
+    from rich.markup import escape as rich_escape  # noqa: PLC0415
+
+    return rich_escape(text)
+
+
+class _LazyConsole:
+    """A rich Console made on first use, with the options given here."""
+
+    def __init__(self, **options):
+        self._options = options
+        self._console = None
+
+    def __getattr__(self, name):
+        if self._console is None:
+            from rich.console import Console  # noqa: PLC0415
+
+            options = {k: v() if callable(v) else v for k, v in self._options.items()}
+            self._console = Console(**options)
+        return getattr(self._console, name)
+
+
 app = typer.Typer(
     cls=_OneLineErrors,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -58,8 +82,8 @@ app = typer.Typer(
     rich_markup_mode="markdown",  # reflows the docstrings' paragraphs to the terminal width
 )
 # Tables and answers. Piped output gets room for the wide parity tables instead of rich's 80.
-out = Console(width=None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", 150)))
-err = Console(stderr=True)  # progress, logs and errors
+out = _LazyConsole(width=lambda: None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", 150)))
+err = _LazyConsole(stderr=True)  # progress, logs and errors
 
 EXPORTED = Path("exported")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]

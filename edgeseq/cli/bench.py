@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
 from . import validate
 from .app import (
@@ -34,7 +33,8 @@ def bench(
     """Latency, throughput, load time, peak RSS and bytes of every runtime and variant.
 
     p50/p99 of batch-1 calls, beside the runtime's floor (the same runtime on a one-Reshape
-    model of the same input). Each row runs in its own process.
+    model of the same input) and the roofline (floor + the model's FLOPs ÷ this machine's
+    single-thread float32 GEMM peak, measured in the same run). Each row runs in its own process.
     """
     from .. import bench as benchmark  # noqa: PLC0415
 
@@ -54,13 +54,13 @@ def bench(
 
 def _show(document: dict, directory: Path, batch: int) -> None:
     from rich import box  # noqa: PLC0415
-    from rich.table import Column  # noqa: PLC0415
+    from rich.table import Column, Table  # noqa: PLC0415
 
     from .. import bench as benchmark  # noqa: PLC0415
 
-    us, rate = benchmark.format_us, benchmark.format_rate
-    numbers = ["p50 µs", "p99 µs", "floor\np50 µs", "per s\nb1", f"per s\nb{batch}", "load\nms",
-               "RSS\nMB", "kB"]
+    us, rate, ratio = benchmark.format_us, benchmark.format_rate, benchmark.format_ratio
+    numbers = ["p50 µs", "p99 µs", "floor\np50 µs", "roof\nµs", "p50/\nroof", "GFLOP/s\nb1",
+               "per s\nb1", f"per s\nb{batch}", "load\nms", "RSS\nMB", "kB"]
     table = Table(Column("runtime variant", no_wrap=True),
                   *[Column(h, justify="right", no_wrap=True) for h in numbers],
                   box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True,
@@ -68,9 +68,13 @@ def _show(document: dict, directory: Path, batch: int) -> None:
                         f"throughput, {document['machine']['cpus']} CPUs")
     for r in document["results"]:
         table.add_row(f"{r['runtime']:<6} {r['variant']}", us(r["p50_us"]), us(r["p99_us"]),
-                      us(r["floor_p50_us"]), rate(r["throughput_per_s"]),
+                      us(r["floor_p50_us"]), us(r["roofline_us"]), ratio(r["p50_over_roofline"]),
+                      ratio(r["gflops_per_s"]), rate(r["throughput_per_s"]),
                       rate(r["batch_throughput_per_s"]), f"{r['load_ms']:.1f}",
                       f"{r['peak_rss_mb']:.0f}", f"{r['bytes'] / 1e3:.1f}")
     out.print(table)
+    peak = document["peak"]
+    out.print(f"peak: {peak['gflops_per_s']:.1f} GFLOP/s ({peak['source']}, {peak['kernel']})",
+              markup=False, highlight=False)
     for line in document["notes"]:
         out.print(line, markup=False, highlight=False)

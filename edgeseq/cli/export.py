@@ -22,7 +22,6 @@ from .app import (
     out_dir_for,
     require_train_extra,
 )
-from .parity_tables import show_parity
 
 
 @command(interrupted="previous export kept")
@@ -41,6 +40,10 @@ def export(
              "is kept only if its task metric stays within the gate.")] = None,
     seed: Annotated[int, typer.Option(min=0, max=validate.SEED_MAX,
                                       help="Training seed, used when there is no model.keras yet.")] = 0,
+    batch: Annotated[int, typer.Option(
+        min=1, max=validate.MAX_BATCH,
+        help="Also write model.bN.tflite, a batch-N TFLite file for batch throughput "
+             "(bench, predict --input-file); 1 writes none.")] = 64,
     calibration_file: Annotated[Optional[Path], typer.Option(
         "--calibration-file", help="A .keras model's parity inputs: a .npy of example inputs "
                                    "(default: uniform [0,1) floats, or token ids below the Embedding's "
@@ -90,10 +93,12 @@ def export(
     # for the answer, as the CLI contract says.
     with contextlib.redirect_stdout(sys.stderr):
         document = run_export(subject, directory, formats=chosen, quantize=variants, seed=seed,
-                              replace_model=replace_model,
+                              batch=batch, replace_model=replace_model,
                               log=lambda m: err.print(m, highlight=False, markup=False))
     if as_json:
         return emit_json(document)
+    from .parity_tables import show_parity  # noqa: PLC0415 - rich only when a table is printed
+
     show_parity(document["parity"], f"{subject.name}: parity with Keras", document["rejected"])
     out.print(f"wrote {', '.join(a['file'] for a in document['artifacts'])} and manifest.json "
               f"to {directory}")

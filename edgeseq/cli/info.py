@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from .. import graph
+from .. import flops, graph
 from .. import manifest as manifest_file
 from ..runtimes import DEVICE_RUNTIMES, open_runner
 from .app import (
@@ -24,7 +23,7 @@ def info(
     model: Annotated[Path, typer.Argument(help="An .onnx or .tflite file, or an exported directory.")],
     as_json: JsonOption = False,
 ):
-    """Inputs, outputs, op counts (loops flagged), bytes and sha256 of artifacts."""
+    """Inputs, outputs, op counts (loops flagged), MACs and FLOPs per sample, bytes and sha256."""
     if model.is_dir():
         listed = manifest_file.load(model)["artifacts"]
         paths = [model / a["file"] for a in listed
@@ -38,9 +37,12 @@ def info(
             "runtime": runner.runtime,
             "inputs": [s.to_json() for s in runner.inputs],
             "outputs": [s.to_json() for s in runner.outputs],
-        } | graph.summary(path, runner.runtime))
+        } | graph.summary(path, runner.runtime)
+          | {k: v for k, v in flops.count(path, runner.runtime).to_json().items() if k != "by_op"})
     if as_json:
         return emit_json(documents[0] if not model.is_dir() else {"artifacts": documents})
+    from rich.table import Table  # noqa: PLC0415 - the table only; --json and predict need no rich
+
     for d in documents:
         table = Table(show_header=False, title=f"{d['file']} ({d['runtime']})", title_justify="left")
         for spec in d["inputs"]:
@@ -48,6 +50,8 @@ def info(
         for spec in d["outputs"]:
             table.add_row("output", f"{spec['name']} {spec['shape']} {spec['dtype']}")
         table.add_row("ops", ", ".join(f"{op}×{n}" for op, n in d["ops"].items()))
+        uncounted = f" (not counted: {', '.join(d['uncounted'])})" if d["uncounted"] else ""
+        table.add_row("per sample", f"{d['macs']:,} MACs, {d['flops']:,} FLOPs{uncounted}")
         table.add_row("recurrent", ", ".join(d["recurrent_ops"]) or "none")
         table.add_row("loops", "[red]" + ", ".join(d["loop_ops"]) + "[/]" if d["loop_ops"] else "none")
         table.add_row("bytes", f"{d['bytes']:,}")

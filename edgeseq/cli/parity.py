@@ -19,7 +19,6 @@ from .app import (
     err,
     keras_installed,
 )
-from .parity_tables import show_parity, show_parity_summary
 
 
 def openvino_installed() -> bool:
@@ -117,6 +116,8 @@ def parity(
         manifests[key] = manifest
         if per_layer:
             reports[key]["per_layer"] = _per_layer_of(directory, manifest, samples, seed)
+    from .parity_tables import show_parity, show_parity_summary  # noqa: PLC0415 - rich on use
+
     if as_json:
         emit_json(next(iter(reports.values())) if len(reports) == 1 else {"architectures": reports})
     elif len(reports) == 1:

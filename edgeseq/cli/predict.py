@@ -77,6 +77,9 @@ def predict(
     if len(runner.inputs) != 1:
         raise InputError(f"{path.name} takes {len(runner.inputs)} inputs; give them as an .npz")
     batch = validate.fits_runner(batch, runner)
+    if input_file is not None:  # a big file runs through the batch-N file when there is one
+        big = manifest_file.batch_file(path, len(batch))
+        runner = open_runner(big, runtime) if big is not None else runner
     named_outputs = runner.run({runner.inputs[0].name: batch})
     if save_outputs is not None:
         feeds.save(save_outputs, named_outputs)

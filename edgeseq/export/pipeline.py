@@ -20,11 +20,21 @@ from .. import __version__, graph
 from .. import manifest as manifest_file
 from ..atomic import write_json
 from ..errors import CheckFailed, EdgeseqError
-from ..parity import RTOL, Tolerance, check
+from ..parity import RTOL, Tolerance, check, is_fp32
 from ..registry import Architecture
 from ..runtimes import DEVICE_RUNTIMES, open_runner, stored_reference
 from ..runtimes.keras_runner import KerasRunner
-from . import floor, pause_points, publish, tflite_worker, to_onnx, to_onnx_quantized, to_ort, to_tflite
+from . import (
+    batch_tflite,
+    floor,
+    pause_points,
+    publish,
+    tflite_worker,
+    to_onnx,
+    to_onnx_quantized,
+    to_ort,
+    to_tflite,
+)
 
 FORMATS = DEVICE_RUNTIMES  # one format per runtime a device runs
 #: Written only on request. ort is made from model.onnx, so it brings onnx with it.
@@ -137,7 +147,7 @@ def _gate_variants(report: dict, fp32: list, staging: Path, rejected: list, name
     fp32_bytes = {info["format"]: path.stat().st_size for path, info in fp32}
     for result in report["results"]:
         size = result["bytes"] = (staging / result["artifact"]).stat().st_size
-        if result["variant"] != "fp32" and size >= fp32_bytes[result["runtime"]]:
+        if not is_fp32(result["variant"]) and size >= fp32_bytes[result["runtime"]]:
             result["passed"] = False
             result["reason"] = (f"no smaller than fp32 ({size:,} vs "
                                 f"{fp32_bytes[result['runtime']]:,} bytes): quantization saved nothing")
@@ -151,11 +161,14 @@ def _gate_variants(report: dict, fp32: list, staging: Path, rejected: list, name
 
 
 def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed: int = 0,
-           samples: int = PARITY_SAMPLES, log=print, replace_model: bool = False) -> dict:
+           samples: int = PARITY_SAMPLES, batch: int = batch_tflite.DEFAULT_BATCH, log=print,
+           replace_model: bool = False) -> dict:
+    """Convert, gate and publish. `batch` > 1 adds the TFLite batch-N variant (edgeseq's own
+    architectures: a user's model has no builder to rebuild at batch N)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with _only_export_into(out_dir):
-        return _export(arch, out_dir, formats, quantize, seed, samples, log, replace_model)
+        return _export(arch, out_dir, formats, quantize, seed, samples, batch, log, replace_model)
 
 
 @contextlib.contextmanager
@@ -177,8 +190,8 @@ def _only_export_into(out_dir: Path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, samples: int, log,
-            replace_model: bool) -> dict:
+def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, samples: int,
+            batch: int, log, replace_model: bool) -> dict:
     from ..training import evaluate  # noqa: PLC0415
 
     known = FORMATS + OPTIONAL_FORMATS
@@ -216,6 +229,17 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
         pause_points.reach("staged")
         variants, rejected = _convert_variants(arch, twin_dir, route, staging,
                                                [f for f in formats if f in FORMATS], quantize, log)
+        if "tflite" in formats and batch > 1 and not hasattr(arch, "keras_model"):
+            log(f"{arch.name}: tflite batch-{batch} variant")
+            try:
+                variants.append(batch_tflite.convert(arch, model, problem, batch, staging,
+                                                     twin_dir.parent / f"batch{batch}"))
+            except Exception as exc:  # the converter's own errors: reported, export goes on
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+                log(f"{arch.name}: tflite {batch_tflite.variant(batch)} not converted: {first}")
+                rejected.append({"runtime": "tflite", "variant": batch_tflite.variant(batch),
+                                 "artifact": None, "passed": False,
+                                 "reason": f"converter error: {first}"})
         runners = [(info["variant"], open_runner(path)) for path, info in converted + variants]
         log(f"{arch.name}: parity on {samples} inputs")
         keras_runner = KerasRunner(model=model)
