@@ -33,9 +33,9 @@ def test_batch_file_runs_any_row_count_like_the_batch_1_file(untrained):
     x, _ = registry.get("stacked").problem.generate(100, np.random.default_rng(3))  # 64 + 36
     batched = open_runner(directory / "model.b64.tflite")
     assert batched.inputs[0].shape[0] == 64
-    np.testing.assert_allclose(batched.run(x), open_runner(directory / "model.tflite").run(x),
+    np.testing.assert_allclose(batched.run_array(x), open_runner(directory / "model.tflite").run_array(x),
                                atol=1e-5, rtol=1e-5)
-    assert batched.run(x[:5]).shape == (5, 5)
+    assert batched.run_array(x[:5]).shape == (5, 5)
 
 
 def test_predict_runs_big_files_through_the_batch_file_and_small_ones_row_by_row(untrained, tmp_path):
@@ -51,7 +51,7 @@ def test_predict_runs_big_files_through_the_batch_file_and_small_ones_row_by_row
         answers[rows] = (document["model"].rsplit("/", 1)[-1], document["predictions"])
     assert answers[70][0] == "model.b64.tflite" and answers[3][0] == "model.tflite"
     assert answers[70][1][:3] == answers[3][1]
-    onnx = open_runner(directory / "model.onnx").run(x)
+    onnx = open_runner(directory / "model.onnx").run_array(x)
     assert answers[70][1] == [int(v) for v in np.argmax(onnx, -1)]
 
 

@@ -65,7 +65,7 @@ def test_compare_gives_the_same_statistics_as_parity_on_an_export(untrained, arc
     compared = run("compare", directory / "model.keras", directory / "model.onnx",
                    directory / "model.tflite", "--samples", 300, "--seed", 7, "--json")
     assert parity.exit_code == 0 and compared.exit_code == 0, compared.output
-    expected = {r["runtime"]: r for r in json.loads(parity.stdout)["results"]}
+    expected = {r["runtime"]: r for r in json.loads(parity.stdout)["results"] if r["variant"] == "fp32"}
     report = json.loads(compared.stdout)
     assert report["samples"] == 300 and report["passed"]
     assert [r["runtime"] for r in report["results"]] == ["onnx", "tflite"]

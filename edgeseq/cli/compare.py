@@ -8,14 +8,12 @@ from typing import Annotated, Optional
 
 import numpy as np
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from .. import feeds, registry
 from .. import manifest as manifest_file
 from ..errors import EdgeseqError, InputError
 from ..runtimes import RUNTIMES, Runner, open_runner
-from .app import JsonOption, command, emit_json, err, fmt, out
+from .app import JsonOption, command, emit_json, err, escape, fmt, out
 
 
 def _source(text: str) -> tuple[Path, str]:
@@ -89,6 +87,8 @@ def show_layers(found: dict) -> None:
     if "skipped" in found:
         out.print(f"per layer: {escape(found['artifact'])} skipped: {escape(found['skipped'])}", highlight=False)
         return
+    from rich.table import Table  # noqa: PLC0415 - rich only when a table is printed
+
     table = Table("layer", "shape", "max abs", "mean abs", "min atol", "passed",
                   title=f"per layer: {found['artifact']} ({found['runtime']}) against Keras")
     for row in found["layers"]:
@@ -230,6 +230,8 @@ def compare(
 def _show(report: dict, reference_outputs: dict) -> None:
     ref = report["reference"]
     title = f"compare with {ref['artifact']} ({ref['runtime']})"
+    from rich.table import Table  # noqa: PLC0415 - rich only when a table is printed
+
     table = Table("runtime", "artifact", "output", "max abs", "mean abs", "median abs", "p99 abs",
                   "max rel", f"min atol\n({report['error_stat']})", "NaN/Inf", "agree",
                   report["reference"]["metric"]["name"] or "metric", "passed", title=title)

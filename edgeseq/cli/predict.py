@@ -79,7 +79,8 @@ def predict(
     batch = validate.fits_runner(batch, runner)
     if input_file is not None:  # a big file runs through the batch-N file when there is one
         big = manifest_file.batch_file(path, len(batch))
-        runner = open_runner(big, runtime) if big is not None else runner
+        if big is not None:
+            path, runner = big, open_runner(big, runtime)
     named_outputs = runner.run({runner.inputs[0].name: batch})
     if save_outputs is not None:
         feeds.save(save_outputs, named_outputs)
