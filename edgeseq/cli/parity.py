@@ -21,15 +21,13 @@ from .app import (
 from .parity_tables import show_parity, show_parity_summary
 
 
-def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, reference: str) -> dict:
-    from ..parity import Tolerance, check  # noqa: PLC0415
+def reference_runner(directory: Path, manifest: dict, reference: str):
+    """The Keras reference of an export: model.keras itself (needs TensorFlow), or the Keras
+    outputs stored at export (reference.npz); `auto` is Keras when it is installed."""
     from ..runtimes.stored_reference import FILE, StoredReference  # noqa: PLC0415
 
-    problem = registry.problem_from_manifest(manifest)
-    tolerance = Tolerance(**manifest.get("tolerance", {}))
-    candidates = [(a["variant"], open_runner(directory / a["file"]))
-                  for a in manifest["artifacts"]
-                  if a["format"] in DEVICE_RUNTIMES and a.get("variant") != "floor"]
+    if reference not in ("auto", "keras", "stored"):
+        raise EdgeseqError(f"unknown reference {reference!r}; expected auto, keras or stored")
     if reference == "auto":
         reference = "keras" if keras_installed() else "stored"
     if reference == "stored":
@@ -40,10 +38,21 @@ def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, referen
         ref = StoredReference(directory / FILE)
         err.print(f"reference: Keras outputs stored at export ({FILE}, {len(ref.data()[0])} inputs); "
                   "TensorFlow is not used", highlight=False)
-    elif not keras_installed():
+        return ref
+    if not keras_installed():
         raise EdgeseqError("--reference keras needs TensorFlow: pip install 'edgeseq[train]'")
-    else:
-        ref = open_runner(directory / "model.keras", "keras")
+    return open_runner(directory / "model.keras", "keras")
+
+
+def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, reference: str) -> dict:
+    from ..parity import Tolerance, check  # noqa: PLC0415
+
+    problem = registry.problem_from_manifest(manifest)
+    tolerance = Tolerance(**manifest.get("tolerance", {}))
+    candidates = [(a["variant"], open_runner(directory / a["file"]))
+                  for a in manifest["artifacts"]
+                  if a["format"] in DEVICE_RUNTIMES and a.get("variant") != "floor"]
+    ref = reference_runner(directory, manifest, reference)
     return check(problem, ref, candidates, samples=samples, seed=seed, tolerance=tolerance)
 
 
