@@ -24,9 +24,12 @@ def info(
     model: Annotated[Path, typer.Argument(help="An .onnx or .tflite file, or an exported directory.")],
     as_json: JsonOption = False,
 ):
-    """Inputs, outputs, op counts (loops flagged), bytes and sha256 of artifacts."""
+    """Inputs, outputs, op counts (loops flagged), bytes and sha256 of artifacts; for a
+    directory, also the microcontroller budget `edgeseq mcu` recorded."""
+    mcu_section = None
     if model.is_dir():
-        listed = manifest_file.load(model)["artifacts"]
+        document = manifest_file.load(model)
+        listed, mcu_section = document["artifacts"], document.get("mcu")
         paths = [model / a["file"] for a in listed
                  if a["format"] in DEVICE_RUNTIMES and a.get("variant") != "floor"]
     else:
@@ -40,7 +43,9 @@ def info(
             "outputs": [s.to_json() for s in runner.outputs],
         } | graph.summary(path, runner.runtime))
     if as_json:
-        return emit_json(documents[0] if not model.is_dir() else {"artifacts": documents})
+        if not model.is_dir():
+            return emit_json(documents[0])
+        return emit_json({"artifacts": documents} | ({"mcu": mcu_section} if mcu_section else {}))
     for d in documents:
         table = Table(show_header=False, title=f"{d['file']} ({d['runtime']})", title_justify="left")
         for spec in d["inputs"]:
@@ -53,3 +58,7 @@ def info(
         table.add_row("bytes", f"{d['bytes']:,}")
         table.add_row("sha256", d["sha256"])
         out.print(table)
+    if mcu_section:
+        from .mcu import show  # noqa: PLC0415
+
+        show(model, mcu_section)

@@ -80,12 +80,13 @@ def mcu(
 
     target.require_extra()
     arena.parse_margin(margin)
+    log = lambda m: err.print(m, markup=False, highlight=False)  # noqa: E731
     manifest = manifest_file.load(directory)
     problem = registry.problem_from_manifest(manifest)
+    screened = build.screen(directory, log)  # refusals before the reference loads TensorFlow
     ref = reference_runner(directory, manifest, reference)
     document = build.run(directory, problem, ref, Tolerance(**manifest.get("tolerance", {})),
-                         samples=samples, seed=seed, margin=margin,
-                         log=lambda m: err.print(m, markup=False, highlight=False))
+                         samples=samples, seed=seed, margin=margin, log=log, screened=screened)
     if as_json:
         emit_json(document)
     else:

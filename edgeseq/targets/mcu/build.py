@@ -94,16 +94,14 @@ def _versions() -> dict:
     return found
 
 
-def run(directory: Path, problem, reference, tolerance: Tolerance, samples: int = 1000,
-        seed: int = 1234, margin: str = arena.DEFAULT_MARGIN, log=print) -> dict:
-    """The `mcu` section (also written into the manifest when a pack was made)."""
+def screen(directory: Path, log=print) -> tuple[list, list[dict]]:
+    """The compatibility check, before anything runs: (runnable, refused). `runnable` holds
+    (variant, path, graph, ops) in ORDER; Refused (exit 2) when nothing is runnable."""
     directory = Path(directory)
-    arena.parse_margin(margin)  # a bad margin is bad input before minutes of work
     manifest = manifest_file.load(directory)
     entries = tflite_artifacts(manifest)
     if not entries:
         raise EdgeseqError(f"{directory} has no TFLite artifact: export it with --format tflite")
-
     refused, runnable = [], []
     for entry in entries:
         path = directory / entry["file"]
@@ -112,10 +110,22 @@ def run(directory: Path, problem, reference, tolerance: Tolerance, samples: int 
         try:
             runnable.append((entry["variant"], path, graph, compatibility.check(graph, path.name)))
         except compatibility.Refused as exc:
-            log(f"not for TFLM: {exc}")
             refused.append({"artifact": path.name, "variant": entry["variant"], "reason": str(exc)})
-    if not runnable:
+    if not runnable:  # the first refusal is the error's one line
         raise compatibility.Refused(refused[0]["reason"])
+    for refusal in refused:
+        log(f"not for TFLM: {refusal['reason']}")
+    return runnable, refused
+
+
+def run(directory: Path, problem, reference, tolerance: Tolerance, samples: int = 1000,
+        seed: int = 1234, margin: str = arena.DEFAULT_MARGIN, log=print, screened=None) -> dict:
+    """The `mcu` section (also written into the manifest when a pack was made). `screened`:
+    screen()'s result when the caller already has it."""
+    directory = Path(directory)
+    arena.parse_margin(margin)  # a bad margin is bad input before minutes of work
+    runnable, refused = screened or screen(directory, log)
+    manifest = manifest_file.load(directory)
 
     budgets, reports = [], []
     for variant, path, graph, ops in runnable:
