@@ -80,7 +80,7 @@ def mcu(
 
     target.require_extra()
     arena.parse_margin(margin)
-    log = lambda m: err.print(m, markup=False, highlight=False)  # noqa: E731
+    log = lambda m: err.print(m, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
     manifest = manifest_file.load(directory)
     problem = registry.problem_from_manifest(manifest)
     screened = build.screen(directory, log)  # refusals before the reference loads TensorFlow
