@@ -175,8 +175,8 @@ def test_refusals_of_an_export_with_runnable_files_are_reported_not_fatal(mcu_ru
 
 @pytest.fixture(scope="module")
 def user_exports(tmp_path_factory):
-    """Users' models whose TFLite files TFLM cannot run: a GRU (stays a WHILE loop) and a
-    GELU activation (no TFLM kernel)."""
+    """Users' models: a GRU (stays a WHILE loop) and a GELU activation (no TFLM kernel), which
+    TFLM cannot run, and an encoder-decoder chain (its RepeatVector lowered), which it can."""
     import keras
     from keras import layers as L  # noqa: N812
 
@@ -186,7 +186,9 @@ def user_exports(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("mcu-user")
     made = {}
     for name, body in {"gru": [L.GRU(6), L.Dense(2)],
-                       "gelu": [L.LSTM(6), L.Dense(3, activation="gelu", name="scores")]}.items():
+                       "gelu": [L.LSTM(6), L.Dense(3, activation="gelu", name="scores")],
+                       "seq2seq": [L.LSTM(6), L.RepeatVector(3), L.LSTM(4, return_sequences=True),
+                                   L.Dense(2)]}.items():
         keras.utils.set_random_seed(0)
         model = keras.Sequential([keras.Input((5, 3)), *body])
         model.save(tmp / f"{name}.keras")
@@ -203,6 +205,15 @@ def test_a_while_loop_file_is_refused_in_one_line(user_exports):
 def test_an_op_tflm_lacks_is_refused_in_one_line_naming_op_and_layer(user_exports):
     line = one_line_exit_2(cli_in_fresh_process("mcu", user_exports["gelu"], "--reference", "stored"))
     assert "GELU" in line and "'scores'" in line
+
+
+def test_a_users_model_packs_the_same_way(user_exports):
+    result = cli_in_fresh_process("mcu", user_exports["seq2seq"], "--reference", "stored", "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["packed"]["variant"] == "fp32"  # users' models export no int8 variant
+    assert "CONCATENATION" in document["artifacts"][0]["ops"] and "TILE" not in document["artifacts"][0]["ops"]
+    assert (user_exports["seq2seq"] / "mcu" / "model_ops.h").is_file()
 
 
 def test_a_bad_margin_is_one_line_and_exit_2(exported):

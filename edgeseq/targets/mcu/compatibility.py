@@ -61,20 +61,28 @@ class Refused(EdgeseqError):
     """TFLM cannot run the file: bad input for this target (exit 2)."""
 
 
+def _layer_in(name: str) -> str | None:
+    parts = [p for p in name.split("/") if p and not p.startswith(("StatefulPartitionedCall", "serving_default"))]
+    return parts[1] if len(parts) >= 3 else None
+
+
 def keras_layer(op: Op) -> str | None:
-    """The Keras layer an op came from, read from its output's name (`<model>/<layer>/<tf op>`;
-    an input's name is the layer before). The converter's own names (`tfl.…`) carry none."""
+    """Where an op came from in Keras terms, read from tensor names (`<model>/<layer>/<tf op>`).
+    The output's name gives the layer; the converter's own names (`tfl.…`) and the model's
+    output name carry none, and then the input's layer is named: the op is in that layer
+    (a fused activation) or the next one."""
     for t in op.outputs:
-        parts = [p for p in t.name.split("/")
-                 if p and not p.startswith(("StatefulPartitionedCall", "serving_default"))]
-        if len(parts) >= 3:
-            return parts[1]
+        if t is not None and _layer_in(t.name):
+            return f"Keras layer '{_layer_in(t.name)}'"
+    for t in op.inputs:
+        if t is not None and not t.constant and _layer_in(t.name):
+            return f"Keras layer '{_layer_in(t.name)}' or the one after it"
     return None
 
 
 def _where(op: Op) -> str:
     layer = keras_layer(op)
-    return f"{op.name} (Keras layer '{layer}')" if layer else op.name
+    return f"{op.name} ({layer})" if layer else op.name
 
 
 def reason(graph: Graph) -> str | None:
