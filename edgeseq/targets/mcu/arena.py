@@ -38,7 +38,9 @@ def smallest(model, fits=tflm_worker.fits) -> dict:
     failing, working = 0, FIRST_TRY
     while not works(working):
         if working >= LIMIT:
-            raise EdgeseqError(f"{model.name}: TFLM does not run it even with a {LIMIT:,}-byte arena")
+            # Not a size problem, most likely: a kernel that refuses the file. Say what TFLM said.
+            raise EdgeseqError(f"{model.name}: TFLM does not run it even with a {LIMIT:,}-byte arena: "
+                               f"{tflm_worker.failure(model, LIMIT)}")
         failing, working = working, working * 2
     while working - failing > RESOLUTION:
         middle = (failing + working) // 2

@@ -127,16 +127,24 @@ def run(directory: Path, problem, reference, tolerance: Tolerance, samples: int 
     runnable, refused = screened or screen(directory, log)
     manifest = manifest_file.load(directory)
 
-    budgets, reports = [], []
+    budgets, reports, ran = [], [], []
     for variant, path, graph, ops in runnable:
         log(f"{path.name}: smallest TFLM arena (bisection, a child process per try)")
-        found = arena.smallest(path)
+        try:
+            found = arena.smallest(path)
+        except EdgeseqError as exc:  # TFLM itself refused it: one more refused file
+            log(f"not for TFLM: {exc}")
+            refused.append({"artifact": path.name, "variant": variant, "reason": str(exc)})
+            continue
+        ran.append((variant, path, graph, ops))
         found |= {"margin": margin, "pack_bytes": arena.with_margin(found["minimum_bytes"], margin)}
         log(f"{path.name}: TFLM parity with a {found['pack_bytes']:,}-byte arena")
         reports.append(_parity(problem, reference, path, variant, found["pack_bytes"], samples, seed, tolerance))
         log(f"{path.name}: MACs and Vela estimates")
         budgets.append(_budget(path, variant, graph, ops, found))
 
+    if not ran:
+        raise compatibility.Refused(refused[-1]["reason"])
     results = [r for report in reports for r in report["results"]]
     document = {
         "packed": None,
@@ -149,7 +157,7 @@ def run(directory: Path, problem, reference, tolerance: Tolerance, samples: int 
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     packed = next(((variant, path, graph, ops, budget) for (variant, path, graph, ops), budget, result
-                   in zip(runnable, budgets, results, strict=True) if result["passed"]), None)
+                   in zip(ran, budgets, results, strict=True) if result["passed"]), None)
     if packed is None:
         return document
     variant, path, graph, ops, budget = packed

@@ -49,13 +49,18 @@ def _run_child(model: Path, arena: int, inputs: Path | None = None, outputs: Pat
         raise TflmFailed(reason + (f"; TFLM: {said[0]}" if said else ""))
 
 
-def fits(model: Path, arena: int) -> bool:
-    """Whether the model loads and runs with an arena of `arena` bytes (in a child)."""
+def failure(model: Path, arena: int) -> str | None:
+    """Why the model does not load and run with an arena of `arena` bytes (in a child), or
+    None when it does."""
     try:
         _run_child(model, arena)
-    except TflmFailed:
-        return False
-    return True
+    except TflmFailed as exc:
+        return str(exc)
+    return None
+
+
+def fits(model: Path, arena: int) -> bool:
+    return failure(model, arena) is None
 
 
 class IsolatedTflm(Runner):
