@@ -234,6 +234,16 @@ def test_a_missing_extra_is_named(monkeypatch):
         mcu.require_extra()
 
 
+@pytest.mark.parametrize("arch", ARCHS)
+def test_fp32_on_tflm_matches_litert_within_1e_5(exported, arch):
+    from edgeseq.runtimes.tflite_runner import TfliteRunner
+
+    model = exported(arch) / "model.tflite"
+    inputs, _ = registry.get(arch).problem.generate(50, np.random.default_rng(7))
+    tflm = tflm_worker.IsolatedTflm(model, 1 << 20).run(inputs)
+    np.testing.assert_allclose(tflm, TfliteRunner(model).run(inputs), rtol=0, atol=1e-5)
+
+
 def test_tflm_runner_resets_state_between_windows(exported):
     """Many windows in a row give what each gives alone: the fused LSTM's state is reset."""
     directory = exported("vanilla")
