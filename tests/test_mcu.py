@@ -144,6 +144,15 @@ def test_pack_is_listed_with_sha256_and_the_manifest_keeps_the_rest(mcu_run):
     assert "Reset()" in config
 
 
+def test_info_shows_the_recorded_mcu_budget(mcu_run):
+    directory, document = mcu_run("vanilla")
+    result = cli_in_fresh_process("info", directory, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["mcu"]["packed"] == document["packed"]
+    table = cli_in_fresh_process("info", directory)
+    assert "TFLite Micro" in table.stdout and "pack: " in table.stdout
+
+
 def test_model_data_and_config_compile_as_cpp17(mcu_run, tmp_path):
     compiler = shutil.which("g++")
     if compiler is None:
