@@ -6,10 +6,12 @@ Knows nothing of runtimes: it compares arrays. `check` runs runners over one inp
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import InputError
 from .problems import Metric, Problem
 from .runtimes import Runner
 
@@ -24,20 +26,40 @@ class Tolerance:
     rtol: float = RTOL
 
 
-def error_stats(reference: np.ndarray, candidate: np.ndarray, rtol: float = RTOL) -> dict:
-    """Absolute and relative error, and min_atol: the smallest atol that passes with rtol."""
+def error_stats(reference: np.ndarray, candidate: np.ndarray, rtol: float = RTOL,
+                stat: str | float = "max") -> dict:
+    """Absolute and relative error, and min_atol: the smallest atol that passes with rtol.
+
+    Each element needs atol ≥ |err| − rtol·|ref| (numpy.isclose's rule); `stat` says which
+    statistic of those needs must fit: "max" (every element, the parity gate), "mean",
+    "median", or a quantile in [0, 1] (Polygraphy's --check-error-stat)."""
     if reference.shape != candidate.shape:
         raise ValueError(f"output shapes differ: {reference.shape} vs {candidate.shape}")
     ref = reference.astype(np.float64)
     err = np.abs(candidate.astype(np.float64) - ref)
     rel = err / np.maximum(np.abs(ref), np.finfo(np.float32).tiny)
+    needed = np.maximum(0.0, err - rtol * np.abs(ref))
     return {
         "max_abs": float(err.max()),
         "mean_abs": float(err.mean()),
+        "median_abs": float(np.median(err)),
         "p99_abs": float(np.percentile(err, 99)),
         "max_rel": float(rel.max()),
-        "min_atol": float(max(0.0, (err - rtol * np.abs(ref)).max())),
+        "min_atol": reduce_error(needed, stat),
     }
+
+
+ERROR_STATS = ("max", "mean", "median")
+
+
+def reduce_error(values: np.ndarray, stat: str | float) -> float:
+    if stat == "max":
+        return float(values.max())
+    if stat == "mean":
+        return float(values.mean())
+    if stat == "median":
+        return float(np.median(values))
+    return float(np.quantile(values, float(stat)))
 
 
 #: A quantized variant is worth shipping only if it still solves the problem: at most one
@@ -73,7 +95,7 @@ def compare(problem: Problem, inputs: np.ndarray, targets: np.ndarray, reference
     value = problem.score(inputs, targets, candidate)
     reasons = []
     if variant == "fp32":
-        if stats["min_atol"] > tolerance.atol:
+        if not stats["min_atol"] <= tolerance.atol:  # NaN fails too
             reasons.append(f"max abs error {stats['max_abs']:.2e} exceeds atol {tolerance.atol:g} "
                            f"(rtol {tolerance.rtol:g}); min_atol {stats['min_atol']:.2e}")
         if agreement is not None and agreement < 1.0:
@@ -95,19 +117,41 @@ def compare(problem: Problem, inputs: np.ndarray, targets: np.ndarray, reference
     return report
 
 
+def paired(reference: dict[str, np.ndarray], candidate: dict[str, np.ndarray]) -> list[tuple[str, np.ndarray]]:
+    """The candidate's outputs in the reference's order and under its names: matched by
+    name, or by position when the two name none alike (Keras layer names, a TFLite
+    signature's `output_0` and ONNX's `output` are one output under three names)."""
+    if set(reference) == set(candidate):
+        return [(name, candidate[name]) for name in reference]
+    if not set(reference) & set(candidate) and len(reference) == len(candidate):
+        return list(zip(reference, candidate.values(), strict=True))
+    raise InputError(f"outputs differ: reference has {', '.join(reference)}, candidate "
+                     f"{', '.join(candidate)}")
+
+
 def check(problem: Problem, reference: Runner, candidates: list[tuple[str, Runner]],
           samples: int = 1000, seed: int = 1234, tolerance: Tolerance = Tolerance()) -> dict:
     """Run the same inputs through the reference and every (variant, runner): seeded
-    generated inputs, or a stored reference's own inputs."""
+    generated inputs, or a stored reference's own inputs. Outputs are compared by name."""
     if hasattr(reference, "data"):
         inputs, targets = reference.data()
         samples, seed = len(inputs), None
     else:
         inputs, targets = problem.generate(samples, np.random.default_rng(seed))
-    expected = reference.run(inputs)
+    feed = dict(inputs) if isinstance(inputs, Mapping) else {reference.inputs[0].name: inputs}
+    expected = reference.run(feed)
+    first = next(iter(expected))
     results = []
     for variant, runner in candidates:
-        report = compare(problem, inputs, targets, expected, runner.run(inputs), tolerance, variant)
+        outputs = paired(expected, runner.run(feed))
+        report = compare(problem, inputs, targets, expected[first], outputs[0][1], tolerance, variant)
+        if len(outputs) > 1:  # every output must pass; the top level is the first one's
+            per_output = {name: compare(problem, inputs, targets, expected[name], out, tolerance, variant)
+                          for name, out in outputs}
+            report["outputs"] = per_output
+            failed = [f"{name}: {r['reason']}" for name, r in per_output.items() if not r["passed"]]
+            if failed:
+                report |= {"passed": False, "reason": "; ".join(failed)}
         results.append({"runtime": runner.runtime, "variant": variant,
                         "artifact": runner.path.name} | report)
     return {
@@ -115,7 +159,7 @@ def check(problem: Problem, reference: Runner, candidates: list[tuple[str, Runne
         "seed": seed,
         "reference": {"runtime": reference.runtime,
                       "metric": {"name": problem.metric.name,
-                                 "value": problem.score(inputs, targets, expected)}},
+                                 "value": problem.score(inputs, targets, expected[first])}},
         "results": results,
         "passed": all(r["passed"] for r in results),
     }

@@ -51,7 +51,7 @@ def test_export_publishes_floor_models_listed_and_checksummed(untrained):
         assert runner.inputs[0].name == "input"
         assert runner.inputs[0].shape[1:] == (5, 10)
         # identity-like: the input comes back unchanged, flattened, through exactly one op
-        np.testing.assert_array_equal(runner.run(x), x.reshape(3, -1))
+        np.testing.assert_array_equal(runner.run_array(x), x.reshape(3, -1))
         assert sum(graph.op_counts(directory / name, runner.runtime).values()) == 1
     assert open_runner(directory / "floor.onnx").inputs[0].shape[0] is None  # dynamic batch
     assert open_runner(directory / "floor.tflite").inputs[0].shape[0] == 1  # like model.tflite

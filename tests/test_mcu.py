@@ -249,8 +249,8 @@ def test_fp32_on_tflm_matches_litert_within_1e_5(exported, arch):
 
     model = exported(arch) / "model.tflite"
     inputs, _ = registry.get(arch).problem.generate(50, np.random.default_rng(7))
-    tflm = tflm_worker.IsolatedTflm(model, 1 << 20).run(inputs)
-    np.testing.assert_allclose(tflm, TfliteRunner(model).run(inputs), rtol=0, atol=1e-5)
+    tflm = tflm_worker.IsolatedTflm(model, 1 << 20).run_array(inputs)
+    np.testing.assert_allclose(tflm, TfliteRunner(model).run_array(inputs), rtol=0, atol=1e-5)
 
 
 def test_tflm_runner_resets_state_between_windows(exported):
@@ -258,6 +258,6 @@ def test_tflm_runner_resets_state_between_windows(exported):
     directory = exported("vanilla")
     inputs, _ = registry.get("vanilla").problem.generate(20, np.random.default_rng(5))
     runner = tflm_worker.IsolatedTflm(directory / "model.tflite", 64 * 1024)
-    together = runner.run(inputs)
-    alone = np.concatenate([runner.run(inputs[i:i + 1]) for i in (0, 19)])
+    together = runner.run_array(inputs)
+    alone = np.concatenate([runner.run_array(inputs[i:i + 1]) for i in (0, 19)])
     np.testing.assert_array_equal(together[[0, 19]], alone)

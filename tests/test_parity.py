@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from edgeseq import manifest, registry
+from edgeseq.errors import InputError
 from edgeseq.parity import Tolerance, check, error_stats
 from edgeseq.runtimes import open_runner
 
@@ -62,7 +63,7 @@ def test_onnx_keeps_a_dynamic_batch(untrained):
     runner = open_runner(untrained("vanilla") / "model.onnx")
     assert runner.inputs[0].shape[0] is None
     x, _ = registry.get("vanilla").problem.generate(7, np.random.default_rng(0))
-    assert runner.run(x).shape == (7, 10)
+    assert runner.run_array(x).shape == (7, 10)
 
 
 def test_tflite_state_does_not_leak_between_calls(untrained):
@@ -70,6 +71,20 @@ def test_tflite_state_does_not_leak_between_calls(untrained):
     output whatever ran before it."""
     runner = open_runner(untrained("vanilla") / "model.tflite")
     x, _ = registry.get("vanilla").problem.generate(50, np.random.default_rng(1))
-    first = runner.run(x[:1])
-    runner.run(x)
-    assert np.array_equal(runner.run(x[:1]), first)
+    first = runner.run_array(x[:1])
+    runner.run_array(x)
+    assert np.array_equal(runner.run_array(x[:1]), first)
+
+
+def test_runners_take_and_give_named_tensors_and_bind_other_names_by_position(untrained):
+    directory = untrained("vanilla")
+    x = np.random.default_rng(1).random((4, 5, 10), dtype=np.float32)
+    onnx, tflite = open_runner(directory / "model.onnx"), open_runner(directory / "model.tflite")
+    by_onnx = onnx.run({"input": x})
+    assert list(by_onnx) == [s.name for s in onnx.outputs] == ["output"]
+    # the TFLite signature names its input `sequence`: ONNX's name binds by position
+    by_tflite = tflite.run({"input": x})
+    assert list(by_tflite) == [s.name for s in tflite.outputs]
+    np.testing.assert_allclose(by_tflite[tflite.outputs[0].name], by_onnx["output"], atol=1e-5)
+    with pytest.raises(InputError, match="takes inputs input"):
+        onnx.run({"input": x, "extra": x})

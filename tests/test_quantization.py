@@ -31,7 +31,7 @@ def test_every_published_variant_is_listed_checksummed_and_runs(quantized):
         assert entry["sha256"] == manifest.sha256(path)
         assert entry["quantization"]
         x, _ = registry.get("vanilla").problem.generate(3, np.random.default_rng(0))
-        assert open_runner(path).run(x).shape == (3, 10)
+        assert open_runner(path).run_array(x).shape == (3, 10)
     results = {(r["runtime"], r["variant"]): r for r in document["parity"]["results"]}
     assert all(r["passed"] for r in results.values())
     assert results[("tflite", "int8")]["gate"] == "metric"

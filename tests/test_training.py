@@ -25,7 +25,7 @@ def test_trained_model_reaches_its_skill_on_1000_fresh_examples(trained, arch):
 @pytest.mark.parametrize("runtime", ["onnx", "tflite"])
 def test_generated_rectangle_is_a_rectangle(trained, runtime):
     problem = registry.get("generative").problem
-    corners = problem.rollout(open_runner(trained("generative") / f"model.{runtime}").run)
+    corners = problem.rollout(open_runner(trained("generative") / f"model.{runtime}").run_array)
     assert problem.rollout_score(corners) <= problem.metric.target
     width, height = corners[2]
     assert 0.1 < width < 1 and 0.1 < height < 1

@@ -66,15 +66,15 @@ def main() -> None:
             to_onnx.convert(model, arch.problem.input_shape, tmp / "model.onnx")
             fused, unfused = TfliteRunner(tmp / "fused.tflite"), TfliteRunner(tmp / "unfused.tflite")
             onnx = OnnxRunner(tmp / "model.onnx")
-            assert np.allclose(fused.run(x), unfused.run(x), atol=1e-5)
+            assert np.allclose(fused.run_array(x), unfused.run_array(x), atol=1e-5)
             ops = {k: graph.summary(tmp / f, "tflite") for k, f in
                    (("fused", "fused.tflite"), ("unfused", "unfused.tflite"))}
             sizes = {k: (tmp / f).stat().st_size for k, f in
                      (("fused", "fused.tflite"), ("unfused", "unfused.tflite"))}
             timings = {
-                "tflite fused": latency(time_calls(lambda: fused.run(x), args.calls)),
-                "tflite unfused (WHILE)": latency(time_calls(lambda: unfused.run(x), args.calls)),
-                "onnx native LSTM": latency(time_calls(lambda: onnx.run(x), args.calls)),
+                "tflite fused": latency(time_calls(lambda: fused.run_array(x), args.calls)),
+                "tflite unfused (WHILE)": latency(time_calls(lambda: unfused.run_array(x), args.calls)),
+                "onnx native LSTM": latency(time_calls(lambda: onnx.run_array(x), args.calls)),
                 "keras call": latency(time_calls(lambda: model(x, training=False), args.keras_calls, 5)),
                 "keras predict": latency(time_calls(lambda: model.predict(x, verbose=0), args.keras_calls, 5)),
             }

@@ -62,7 +62,8 @@ err = Console(stderr=True)  # progress, logs and errors
 EXPORTED = Path("exported")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 RuntimeOption = Annotated[str, typer.Option(
-    "--runtime", "-r", help="auto (by file suffix; a directory means onnx), onnx or tflite.")]
+    "--runtime", "-r", help="auto (by file suffix; a directory means onnx), onnx, tflite, or openvino "
+         "(reads the .onnx; needs the [openvino] extra).")]
 
 
 def command(*args, **kwargs):

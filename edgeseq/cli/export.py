@@ -29,7 +29,8 @@ def export(
     out_dir: Annotated[Optional[Path], typer.Option(
         "--out", help="Artifact directory; default exported/ARCH (exported/<file stem> for a .keras file).")] = None,
     formats: Annotated[Optional[list[str]], typer.Option(
-        "--format", help="onnx and/or tflite (repeatable); default both.")] = None,
+        "--format", help="onnx and/or tflite (repeatable); default both. Also ort: model.ort and "
+                         "required_operators.config for onnxruntime's reduced-operator builds (brings onnx).")] = None,
     quantize: Annotated[Optional[list[str]], typer.Option(
         "--quantize", "-q",
         help="Also write quantized variants (repeatable): none, float16 (TFLite), dynamic "

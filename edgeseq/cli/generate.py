@@ -37,7 +37,7 @@ def generate(
     if not hasattr(problem, "rollout"):
         raise InputError(f"{path} solves {problem.name}, which generates nothing; "
                          "use a generative model (exported/generative)")
-    corners = problem.rollout(open_runner(path, runtime).run)
+    corners = problem.rollout(open_runner(path, runtime).run_array)
     score = problem.rollout_score(corners)
     if plot is not None:
         from .. import plots  # noqa: PLC0415

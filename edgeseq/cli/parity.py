@@ -21,6 +21,12 @@ from .app import (
 from .parity_tables import show_parity, show_parity_summary
 
 
+def openvino_installed() -> bool:
+    import importlib.util  # noqa: PLC0415
+
+    return importlib.util.find_spec("openvino") is not None
+
+
 def reference_runner(directory: Path, manifest: dict, reference: str):
     """The Keras reference of an export: model.keras itself (needs TensorFlow), or the Keras
     outputs stored at export (reference.npz); `auto` is Keras when it is installed."""
@@ -51,9 +57,31 @@ def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, referen
     tolerance = Tolerance(**manifest.get("tolerance", {}))
     candidates = [(a["variant"], open_runner(directory / a["file"]))
                   for a in manifest["artifacts"]
-                  if a["format"] in DEVICE_RUNTIMES and a.get("variant") != "floor"]
+                  if a["format"] in (*DEVICE_RUNTIMES, "ort") and a.get("variant") != "floor"]
+    if openvino_installed():
+        # OpenVINO runs the fp32 ONNX file beside onnxruntime (the quantized ONNX variants use
+        # onnxruntime's own com.microsoft ops), and is gated like any fp32 artifact.
+        candidates += [("fp32", open_runner(directory / a["file"], "openvino"))
+                       for a in manifest["artifacts"] if a["format"] == "onnx" and a.get("variant") == "fp32"]
     ref = reference_runner(directory, manifest, reference)
     return check(problem, ref, candidates, samples=samples, seed=seed, tolerance=tolerance)
+
+
+def _per_layer_of(directory: Path, manifest: dict, samples: int, seed: int) -> list[dict]:
+    import numpy as np  # noqa: PLC0415
+
+    from ..parity import Tolerance  # noqa: PLC0415
+    from ..per_layer import per_layer  # noqa: PLC0415
+    from .compare import PER_LAYER_ROWS  # noqa: PLC0415
+
+    if not keras_installed():
+        raise EdgeseqError("--per-layer runs Keras's layers and needs TensorFlow: pip install 'edgeseq[train]'")
+    tolerance = Tolerance(**manifest.get("tolerance", {}))
+    keras_model = open_runner(directory / "model.keras", "keras").model
+    batch, _ = registry.problem_from_manifest(manifest).generate(min(samples, PER_LAYER_ROWS),
+                                                                  np.random.default_rng(seed))
+    return [per_layer(keras_model, directory / a["file"], a["format"], batch, tolerance.atol, tolerance.rtol)
+            for a in manifest["artifacts"] if a["format"] in DEVICE_RUNTIMES and a.get("variant") == "fp32"]
 
 
 @command()
@@ -66,6 +94,9 @@ def parity(
     reference: Annotated[str, typer.Option(
         "--reference", help="keras (run model.keras; needs TensorFlow), stored (Keras outputs "
                             "saved at export in reference.npz), or auto: keras when installed.")] = "auto",
+    per_layer: Annotated[bool, typer.Option(
+        "--per-layer", help="Also every Keras layer's output against the fp32 .onnx/.tflite tensors of "
+                            "the same layer, and the first layer over tolerance (needs TensorFlow).")] = False,
     as_json: JsonOption = False,
 ):
     """Compare every exported artifact with Keras on the same generated inputs.
@@ -83,11 +114,19 @@ def parity(
         reports[key] = (manifest["parity"] if recorded
                         else _parity_of(directory, manifest, samples, seed, reference))
         manifests[key] = manifest
+        if per_layer:
+            reports[key]["per_layer"] = _per_layer_of(directory, manifest, samples, seed)
     if as_json:
         emit_json(next(iter(reports.values())) if len(reports) == 1 else {"architectures": reports})
     elif len(reports) == 1:
         show_parity(next(iter(reports.values())), f"{directories[0]}: parity with Keras")
     else:
         show_parity_summary(reports, manifests)
+    if per_layer and not as_json:
+        from .compare import show_layers  # noqa: PLC0415
+
+        for report in reports.values():
+            for found in report["per_layer"]:
+                show_layers(found)
     if not all(r["passed"] for r in reports.values()):
         raise typer.Exit(1)

@@ -37,7 +37,8 @@ def show_parity(report: dict, title: str, rejected: list[dict] = ()) -> None:
 
 def show_parity_summary(reports: dict[str, dict], manifests: dict[str, dict]) -> None:
     """One row per architecture (fp32 on each runtime), then one per quantized variant."""
-    runtimes = ["onnx", "tflite"]
+    found = {r["runtime"] for report in reports.values() for r in report["results"]}
+    runtimes = ["onnx", "tflite"] + [rt for rt in ("openvino",) if rt in found]
     table = Table("architecture", "metric", "keras",
                   *[f"{rt} {col}" for rt in runtimes for col in ("metric", "max abs")],
                   "passed", title="parity with Keras, fp32")

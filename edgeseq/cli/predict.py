@@ -8,6 +8,8 @@ from typing import Annotated, Optional
 import numpy as np
 import typer
 
+from .. import feeds
+from .. import manifest as manifest_file
 from ..errors import InputError
 from ..runtimes import DEVICE_RUNTIMES, open_runner, resolve
 from .app import (
@@ -15,8 +17,12 @@ from .app import (
     RuntimeOption,
     command,
     emit_json,
+    err,
     problem_for,
 )
+
+#: Runtimes predict answers with: the device's, the ORT format, and OpenVINO on the ONNX file.
+RUNNABLE = (*DEVICE_RUNTIMES, "ort", "openvino")
 
 
 @command()
@@ -26,10 +32,14 @@ def predict(
     text: Annotated[Optional[str], typer.Option(
         "--input", "-i", help="The input as you would write it, e.g. 4,3,6,6,6 for vanilla.")] = None,
     input_file: Annotated[Optional[Path], typer.Option(
-        "--input-file", help="A .npy array: one example or a batch.")] = None,
+        "--input-file", help="A .npy array (one example or a batch), or an .npz of named inputs "
+                             "(e.g. from `compare --save-inputs`).")] = None,
     example: Annotated[bool, typer.Option(
         "--example", help="Draw a fresh example; print input, expected and predicted.")] = False,
     seed: Annotated[Optional[int], typer.Option(help="Seed for --example (default: random).")] = None,
+    save_outputs: Annotated[Optional[Path], typer.Option(
+        "--save-outputs", help="Write the raw outputs, one array per output name (.npz), for "
+                               "`edgeseq compare --load-outputs` on another machine.")] = None,
     as_json: JsonOption = False,
 ):
     """Run an exported model on the device runtimes and answer in the problem's own terms.
@@ -39,18 +49,37 @@ def predict(
     if sum(x is not None and x is not False for x in (text, input_file, example)) != 1:
         raise typer.BadParameter("give exactly one of --input, --input-file, --example")
     path, runtime = resolve(model, runtime)
-    if runtime not in DEVICE_RUNTIMES:
-        raise InputError(f"predict runs {' and '.join(DEVICE_RUNTIMES)} artifacts, not {path.name}")
+    if runtime not in RUNNABLE:
+        raise InputError(f"predict runs {', '.join(RUNNABLE)} artifacts, not {path.name}")
+    if save_outputs is not None and save_outputs.suffix != ".npz":
+        raise InputError(f"{save_outputs}: outputs are saved as .npz; give a name ending in .npz")
+    named = input_file is not None and input_file.suffix == ".npz"
+    if named and manifest_file.find(path) is None:
+        # Any model, no problem to decode with: a golden-file run of a user's artifact.
+        return _predict_raw(open_runner(path, runtime), feeds.load(input_file, "inputs"), save_outputs, as_json)
     problem = problem_for(path)
+    runner = open_runner(path, runtime)
     expected = None
     if example:
         batch, targets = problem.generate(1, np.random.default_rng(seed))
         expected = problem.decode(targets)
+    elif named:
+        loaded = runner.bind(feeds.load(input_file, "inputs"))
+        if len(loaded) != 1:
+            raise InputError(f"{input_file} holds {len(loaded)} inputs; {path.name} takes one")
+        batch = problem.encode_array(next(iter(loaded.values())))
     elif input_file is not None:
         batch = problem.load_array(input_file)
     else:
         batch = problem.encode(text)
-    outputs = open_runner(path, runtime).run(batch)
+    if len(runner.inputs) != 1:
+        raise InputError(f"{path.name} takes {len(runner.inputs)} inputs; give them as an .npz")
+    named_outputs = runner.run({runner.inputs[0].name: batch})
+    if save_outputs is not None:
+        feeds.save(save_outputs, named_outputs)
+        err.print(f"wrote {', '.join(named_outputs)} for {len(batch)} inputs to {save_outputs}",
+                  highlight=False, markup=False)
+    outputs = named_outputs[runner.outputs[0].name]
     answers = problem.decode(outputs)
     inputs = [problem.show_input(x) for x in batch]
 
@@ -72,3 +101,15 @@ def predict(
         return
     for answer in answers:
         print(problem.show_answer(answer))
+
+
+def _predict_raw(runner, loaded: dict, save_outputs: Optional[Path], as_json: bool) -> None:
+    outputs = runner.run(loaded)
+    if save_outputs is not None:
+        feeds.save(save_outputs, outputs)
+        err.print(f"wrote {', '.join(outputs)} to {save_outputs}", highlight=False, markup=False)
+    if as_json:
+        return emit_json({"model": str(runner.path), "runtime": runner.runtime,
+                          "outputs": {name: a.tolist() for name, a in outputs.items()}})
+    for name, array in outputs.items():
+        print(f"{name}: shape {list(array.shape)} {array.dtype}")

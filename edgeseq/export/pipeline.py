@@ -23,9 +23,11 @@ from ..parity import RTOL, Tolerance, check
 from ..registry import Architecture
 from ..runtimes import open_runner, stored_reference
 from ..runtimes.keras_runner import KerasRunner
-from . import floor, pause_points, publish, tflite_worker, to_onnx, to_onnx_quantized, to_tflite
+from . import floor, pause_points, publish, tflite_worker, to_onnx, to_onnx_quantized, to_ort, to_tflite
 
 FORMATS = ("onnx", "tflite")
+#: Written only on request. ort is made from model.onnx, so it brings onnx with it.
+OPTIONAL_FORMATS = ("ort",)
 PARITY_SAMPLES = 1000
 VERSIONED = ("tensorflow", "keras", "tf-keras", "tf2onnx", "onnx", "onnxruntime",
              "ai-edge-litert", "numpy")
@@ -125,9 +127,11 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
            samples: int = PARITY_SAMPLES, log=print) -> dict:
     from ..training import evaluate  # noqa: PLC0415
 
-    unknown = set(formats) - set(FORMATS)
+    known = FORMATS + OPTIONAL_FORMATS
+    unknown = set(formats) - set(known)
     if unknown:
-        raise EdgeseqError(f"unknown format {sorted(unknown)[0]!r}; expected one of {FORMATS}")
+        raise EdgeseqError(f"unknown format {sorted(unknown)[0]!r}; expected one of {known}")
+    formats = tuple(f for f in known if f in formats or (f == "onnx" and "ort" in formats))
     if quantize and hasattr(arch, "keras_model"):
         raise EdgeseqError("quantized variants are gated on a task metric, which a user model "
                            "does not have: export it without --quantize")
@@ -145,7 +149,9 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
             path = staging / f"model.{fmt}"
             log(f"{arch.name}: converting to {fmt}")
             try:
-                if fmt == "onnx":
+                if fmt == "ort":
+                    info, operators = to_ort.convert(staging / "model.onnx", path)
+                elif fmt == "onnx":
                     info = to_onnx.convert(model, problem.input_shape, path,
                                            getattr(problem, "dtype", "float32"))
                 else:
@@ -156,7 +162,8 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
                 raise EdgeseqError(f"{arch.name}: {fmt} conversion failed: {first}") from None
             converted.append((path, info | {"variant": "fp32"}))
         pause_points.reach("staged")
-        variants, rejected = _convert_variants(arch, twin_dir, route, staging, formats, quantize, log)
+        variants, rejected = _convert_variants(arch, twin_dir, route, staging,
+                                               [f for f in formats if f in FORMATS], quantize, log)
         runners = [(info["variant"], open_runner(path)) for path, info in converted + variants]
         log(f"{arch.name}: parity on {samples} inputs")
         keras_runner = KerasRunner(model=model)
@@ -173,13 +180,15 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
         published = _gate_variants(report, converted, staging, rejected, arch.name, log)
         converted += [(path, info) for path, info in variants if path.name in published]
         # Floor models for `edgeseq bench` (one Reshape per format), published but not gated.
-        converted += floor.write(problem.input_shape, staging, formats)
+        converted += floor.write(problem.input_shape, staging, [f for f in formats if f in FORMATS])
+        if "ort" in formats:  # the operator list for a reduced build: listed, not run
+            converted.append((operators, {"format": "ort-operators", "variant": "config"}))
         # Keras outputs on seeded inputs, for parity on devices without TensorFlow.
         ref_inputs, ref_targets = problem.generate(stored_reference.SAMPLES,
                                                    np.random.default_rng(stored_reference.SEED))
         ref_path = staging / stored_reference.FILE
         converted.append((ref_path, stored_reference.write(
-            ref_path, ref_inputs, ref_targets, keras_runner.run(ref_inputs))))
+            ref_path, ref_inputs, ref_targets, keras_runner.run_array(ref_inputs))))
         artifacts = [manifest_file.describe_file(out_dir / "model.keras") | {"format": "keras"}]
         for path, info in converted:
             runtime = info["format"]

@@ -84,7 +84,7 @@ def convert(fp32_path: Path, problem, path: Path, variant: str) -> dict:
         for bits in (8, 7):
             candidate = tmp / f"{bits}.onnx"
             settings = _quantize(pre, candidate, variant, bits == 7, problem, tmp)
-            scores[bits] = problem.score(inputs, targets, OnnxRunner(candidate).run(inputs))
+            scores[bits] = problem.score(inputs, targets, OnnxRunner(candidate).run_array(inputs))
         seven_better = (scores[7] > scores[8]) if problem.metric.higher_is_better else (scores[7] < scores[8])
         bits = 7 if seven_better else 8  # a tie keeps the finer weights
         with atomic_path(path) as out:

@@ -7,7 +7,7 @@ import importlib
 from pathlib import Path
 
 from .. import manifest as manifest_file
-from ..errors import InputError
+from ..errors import EdgeseqError, InputError
 from .base import Runner, TensorSpec
 
 #: runtime name → (artifact suffix, "module:Class")
@@ -15,8 +15,12 @@ RUNTIMES = {
     "onnx": (".onnx", "onnx_runner:OnnxRunner"),
     "tflite": (".tflite", "tflite_runner:TfliteRunner"),
     "keras": (".keras", "keras_runner:KerasRunner"),
+    "openvino": (".onnx", "openvino_runner:OpenvinoRunner"),  # by name only: .onnx means onnx
+    "ort": (".ort", "ort_runner:OrtRunner"),
 }
 DEVICE_RUNTIMES = ("onnx", "tflite")
+#: The extra that installs a runtime the device install lacks.
+EXTRAS = {"keras": "train", "openvino": "openvino"}
 
 
 def runtime_for(path: Path) -> str:
@@ -24,7 +28,7 @@ def runtime_for(path: Path) -> str:
         if Path(path).suffix == suffix:
             return name
     raise InputError(f"cannot tell the runtime of {path}: expected a "
-                     f"{', '.join(s for s, _ in RUNTIMES.values())} file")
+                     f"{', '.join(dict.fromkeys(s for s, _ in RUNTIMES.values()))} file")
 
 
 def resolve(model: Path, runtime: str = "auto") -> tuple[Path, str]:
@@ -41,9 +45,9 @@ def resolve(model: Path, runtime: str = "auto") -> tuple[Path, str]:
     if not model.is_file():
         raise InputError(f"{model} is not a file")
     by_suffix = runtime_for(model)
-    if runtime not in ("auto", by_suffix):
+    if runtime not in ("auto", by_suffix) and model.suffix != RUNTIMES[runtime][0]:
         raise InputError(f"--runtime {runtime} cannot run {model.name} (a {by_suffix} file)")
-    return model, by_suffix
+    return model, by_suffix if runtime == "auto" else runtime
 
 
 def open_runner(model: Path, runtime: str = "auto", **options) -> Runner:
@@ -51,8 +55,13 @@ def open_runner(model: Path, runtime: str = "auto", **options) -> Runner:
     path, runtime = resolve(model, runtime)
     manifest_file.verify(path, manifest_file.find(path))
     module_name, class_name = RUNTIMES[runtime][1].split(":")
-    module = importlib.import_module(f"{__name__}.{module_name}")
-    return getattr(module, class_name)(path, **options)
+    try:
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        return getattr(module, class_name)(path, **options)
+    except ModuleNotFoundError as exc:
+        extra = EXTRAS.get(runtime, runtime)
+        raise EdgeseqError(f"the {runtime} runtime needs the [{extra}] extra ({exc.name} is not "
+                           f"installed): pip install 'edgeseq[{extra}]'") from None
 
 
-__all__ = ["DEVICE_RUNTIMES", "RUNTIMES", "Runner", "TensorSpec", "open_runner", "resolve"]
+__all__ = ["DEVICE_RUNTIMES", "EXTRAS", "RUNTIMES", "Runner", "TensorSpec", "open_runner", "resolve"]

@@ -19,9 +19,18 @@ class KerasRunner(Runner):
         self.path = Path(path) if path else Path("<in memory>")
         self.model = model if model is not None else keras.saving.load_model(self.path, compile=False)
         self.inputs = [TensorSpec(t.name, tuple(t.shape), str(t.dtype)) for t in self.model.inputs]
-        self.outputs = [TensorSpec(t.name, tuple(t.shape), str(t.dtype)) for t in self.model.outputs]
+        names = getattr(self.model, "output_names", None) or [t.name for t in self.model.outputs]
+        self.outputs = [TensorSpec(name, tuple(t.shape), str(t.dtype))
+                        for name, t in zip(names, self.model.outputs, strict=True)]
 
-    def run(self, batch: np.ndarray, chunk: int = 512) -> np.ndarray:
-        parts = [self._to_numpy(self.model(batch[i:i + chunk], training=False))
-                 for i in range(0, len(batch), chunk)]
-        return np.concatenate(parts)
+    def infer(self, feed: dict[str, np.ndarray], chunk: int = 512) -> dict[str, np.ndarray]:
+        names = [spec.name for spec in self.inputs]
+        rows = len(feed[names[0]])
+        parts = []
+        for i in range(0, rows, chunk):
+            args = [feed[n][i:i + chunk] for n in names]
+            result = self.model(args if len(args) > 1 else args[0], training=False)
+            if not isinstance(result, (list, tuple)):
+                result = [result]
+            parts.append([self._to_numpy(r) for r in result])
+        return {spec.name: np.concatenate([p[k] for p in parts]) for k, spec in enumerate(self.outputs)}

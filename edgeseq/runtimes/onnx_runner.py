@@ -37,7 +37,7 @@ class OnnxRunner(Runner):
             raise InputError(f"{self.path} is not a loadable ONNX model ({first})") from None
         self.inputs = [_spec(i) for i in self.session.get_inputs()]
         self.outputs = [_spec(o) for o in self.session.get_outputs()]
-        self._input_name = self.inputs[0].name
+        self._output_names = [o.name for o in self.outputs]
 
-    def run(self, batch: np.ndarray) -> np.ndarray:
-        return self.session.run(None, {self._input_name: batch})[0]
+    def infer(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return dict(zip(self._output_names, self.session.run(self._output_names, feed), strict=True))

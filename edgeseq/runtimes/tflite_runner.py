@@ -11,9 +11,16 @@ from ..errors import InputError
 from .base import Runner, TensorSpec, dequantize, quantize
 
 
-def _spec(detail: dict) -> TensorSpec:
+def _spec(name: str, detail: dict) -> TensorSpec:
     shape = tuple(None if d < 0 else int(d) for d in detail["shape_signature"])
-    return TensorSpec(detail["name"], shape, np.dtype(detail["dtype"]).name)
+    return TensorSpec(name, shape, np.dtype(detail["dtype"]).name)
+
+
+def _named(details: list[dict], signature: dict[str, int]) -> list[tuple[str, dict]]:
+    """(name, detail) in tensor order. Names are the signature's keys (what the model was
+    exported with: `sequence`, `output_0`), or tensor names where the file has no signature."""
+    by_index = {index: name for name, index in signature.items()}
+    return [(by_index.get(d["index"], d["name"]), d) for d in details]
 
 
 def _quantize(batch: np.ndarray, detail: dict) -> np.ndarray:
@@ -35,32 +42,41 @@ class TfliteRunner(Runner):
         except (ValueError, RuntimeError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise InputError(f"{self.path} is not a loadable TFLite model ({first})") from None
-        self._in = self.interpreter.get_input_details()[0]
-        self._out = self.interpreter.get_output_details()[0]
-        self.inputs = [_spec(d) for d in self.interpreter.get_input_details()]
-        self.outputs = [_spec(d) for d in self.interpreter.get_output_details()]
+        signatures = self.interpreter._get_full_signature_list()  # public get_signature_list lacks indices
+        self._signature = next(iter(signatures.values()), {"inputs": {}, "outputs": {}})
+        self._read_details()
+        self.inputs = [_spec(name, d) for name, d in self._in]
+        self.outputs = [_spec(name, d) for name, d in self._out]
         self.fixed_batch = self.inputs[0].shape[0]
 
-    def _invoke(self, batch: np.ndarray) -> np.ndarray:
+    def _read_details(self) -> None:
+        self._in = _named(self.interpreter.get_input_details(), self._signature["inputs"])
+        self._out = _named(self.interpreter.get_output_details(), self._signature["outputs"])
+
+    def _invoke(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         # Fused LSTMs keep their hidden and cell state in variable tensors that persist
         # across invoke(); without a reset every call would continue the previous sequence.
         self.interpreter.reset_all_variables()
-        self.interpreter.set_tensor(self._in["index"], _quantize(batch, self._in))
+        for name, detail in self._in:
+            self.interpreter.set_tensor(detail["index"], _quantize(feed[name], detail))
         self.interpreter.invoke()
-        return _dequantize(self.interpreter.get_tensor(self._out["index"]), self._out)
+        return {name: _dequantize(self.interpreter.get_tensor(detail["index"]), detail)
+                for name, detail in self._out}
 
-    def run(self, batch: np.ndarray) -> np.ndarray:
+    def infer(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        rows = len(next(iter(feed.values())))
         if self.fixed_batch is None:
-            if tuple(self._in["shape"]) != batch.shape:
-                self.interpreter.resize_tensor_input(self._in["index"], batch.shape)
+            if any(tuple(detail["shape"]) != feed[name].shape for name, detail in self._in):
+                for name, detail in self._in:
+                    self.interpreter.resize_tensor_input(detail["index"], feed[name].shape)
                 self.interpreter.allocate_tensors()
-                self._in = self.interpreter.get_input_details()[0]
-                self._out = self.interpreter.get_output_details()[0]
-            return self._invoke(batch)
+                self._read_details()
+            return self._invoke(feed)
         # Fixed-batch models (the fused LSTM route exports batch 1) run row block by row block.
         step = self.fixed_batch
-        if len(batch) == step:  # the batch-1 hot path: no per-call list and concatenate
-            return self._invoke(batch)
-        if len(batch) % step:
-            raise InputError(f"{self.path} takes batches of {step}; got {len(batch)}")
-        return np.concatenate([self._invoke(batch[i:i + step]) for i in range(0, len(batch), step)])
+        if rows == step:  # the batch-1 hot path: no per-call list and concatenate
+            return self._invoke(feed)
+        if rows % step:
+            raise InputError(f"{self.path} takes batches of {step}; got {rows}")
+        parts = [self._invoke({n: a[i:i + step] for n, a in feed.items()}) for i in range(0, rows, step)]
+        return {name: np.concatenate([p[name] for p in parts]) for name, _ in self._out}

@@ -42,17 +42,19 @@ class TflmRunner(Runner):
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise InputError(f"{self.path.name}: TFLM cannot load it with a {arena_size:,}-byte arena "
                              f"({first})") from None
+        # TFLM's details carry no tensor names, and edgeseq's models have one input and one
+        # output: parity pairs them by position.
         self._in, self._out = self.interpreter.get_input_details(0), self.interpreter.get_output_details(0)
         self.inputs = [_spec(self._in, "input")]
         self.outputs = [_spec(self._out, "output")]
 
-    def run(self, batch: np.ndarray) -> np.ndarray:
+    def infer(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         rows = []
-        for row in batch:
+        for row in feed[self.inputs[0].name]:
             self.interpreter.set_input(quantize(row[np.newaxis], self._in["dtype"], *_scale(self._in)), 0)
             self.interpreter.invoke()
             rows.append(dequantize(self.interpreter.get_output(0), *_scale(self._out)))
             # The fused LSTM keeps its state in variable tensors that survive invoke(): every
             # window is a new sequence, as it is for LiteRT's reset_all_variables().
             self.interpreter.reset()
-        return np.concatenate(rows)
+        return {self.outputs[0].name: np.concatenate(rows)}

@@ -53,7 +53,7 @@ def test_parity_against_the_stored_keras_reference(exports, arch):
     report = json.loads(result.stdout)
     assert report["reference"]["runtime"] == "keras-stored"
     assert report["samples"] >= 200 and report["passed"]
-    assert {r["runtime"] for r in report["results"]} == {"onnx", "tflite"}
+    assert {r["runtime"] for r in report["results"]} - {"openvino"} == {"onnx", "tflite"}  # openvino when installed
     assert "stored" in result.stderr
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...runtimes.base import Runner
+from ...runtimes.base import Runner, TensorSpec
 
 TIMEOUT_S = 900
 
@@ -70,14 +70,16 @@ class IsolatedTflm(Runner):
 
     def __init__(self, path: Path, arena_size: int):
         self.path, self.arena_size = Path(path), arena_size
-        self.inputs = self.outputs = []
+        # one input and one output, as TflmRunner has; their shapes are the child's to read
+        self.inputs = [TensorSpec("input", (None,), "float32")]
+        self.outputs = [TensorSpec("output", (None,), "float32")]
 
-    def run(self, batch: np.ndarray) -> np.ndarray:
+    def infer(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         with tempfile.TemporaryDirectory(prefix="edgeseq-tflm-") as tmp:
             inputs, outputs = Path(tmp) / "inputs.npy", Path(tmp) / "outputs.npy"
-            np.save(inputs, batch)
+            np.save(inputs, feed["input"])
             _run_child(self.path, self.arena_size, inputs, outputs)
-            return np.load(outputs)
+            return {"output": np.load(outputs)}
 
 
 def _child(argv: list[str]) -> int:
@@ -88,10 +90,10 @@ def _child(argv: list[str]) -> int:
     try:
         runner = TflmRunner(model, arena)
         if len(argv) > 2:
-            np.save(argv[3], runner.run(np.load(argv[2])))
+            np.save(argv[3], runner.run_array(np.load(argv[2])))
         else:
             probe = np.zeros((2, *runner.inputs[0].shape[1:]), np.float32)
-            runner.run(probe)
+            runner.run_array(probe)
     except (EdgeseqError, RuntimeError, ValueError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         print(json.dumps({"ok": False, "reason": first}), flush=True)

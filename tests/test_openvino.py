@@ -1,0 +1,84 @@
+"""OpenVINO as a third runtime: the same model.onnx, held to the same fp32 gate."""
+
+import json
+import sys
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from edgeseq import registry
+from edgeseq.cli import app
+from edgeseq.parity import Tolerance, check
+from edgeseq.runtimes import open_runner
+
+from .conftest import ARCHS
+
+cli = CliRunner()
+
+
+def run(*args):
+    return cli.invoke(app, [str(a) for a in args])
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_openvino_matches_keras_on_1000_consecutive_inputs(untrained, arch):
+    pytest.importorskip("openvino")
+    directory = untrained(arch)
+    runner = open_runner(directory / "model.onnx", "openvino")
+    assert runner.runtime == "openvino" and "32" in runner.precision
+    report = check(registry.get(arch).problem, open_runner(directory / "model.keras"),
+                   [("fp32", runner)], samples=1000, seed=99, tolerance=Tolerance())
+    result = report["results"][0]
+    assert result["passed"], result.get("reason")
+    assert result["max_abs"] <= 1e-5
+
+
+def test_openvino_takes_any_batch_and_gives_the_same_row_either_way(untrained):
+    pytest.importorskip("openvino")
+    runner = open_runner(untrained("bidirectional") / "model.onnx", "openvino")
+    x, _ = registry.get("bidirectional").problem.generate(9, np.random.default_rng(0))
+    batch = runner.run_array(x)
+    assert batch.shape == (9, 10, 1)
+    assert np.allclose(runner.run_array(x[4:5]), batch[4:5], atol=1e-6, rtol=0)
+
+
+def test_openvinos_own_default_precision_is_rejected_by_the_gate_where_it_is_bf16(untrained):
+    """On CPUs with bf16 (AMX, AVX512-BF16) OpenVINO's default is bf16: the gate must say so."""
+    ov = pytest.importorskip("openvino")
+    if "BF16" not in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+        pytest.skip("this CPU has no bf16: OpenVINO's default is f32 here")
+    directory = untrained("stacked")
+    runner = open_runner(directory / "model.onnx", "openvino", precision="default")
+    assert "bf16" in runner.precision or "bfloat16" in runner.precision
+    report = check(registry.get("stacked").problem, open_runner(directory / "model.keras"),
+                   [("fp32", runner)], samples=200, seed=3)
+    assert not report["passed"] and "exceeds atol" in report["results"][0]["reason"]
+
+
+def test_parity_and_predict_and_compare_run_openvino_beside_the_others(untrained):
+    pytest.importorskip("openvino")
+    directory = untrained("vanilla")
+    parity = run("parity", directory, "--samples", 200, "--json")
+    assert parity.exit_code == 0, parity.output
+    rows = {r["runtime"]: r for r in json.loads(parity.stdout)["results"]}
+    assert set(rows) == {"onnx", "tflite", "openvino"} and rows["openvino"]["artifact"] == "model.onnx"
+    predicted = run("predict", directory, "--runtime", "openvino", "--input", "4,3,6,6,6", "--json")
+    expected = run("predict", directory, "--input", "4,3,6,6,6", "--json")
+    assert predicted.exit_code == 0, predicted.output
+    assert json.loads(predicted.stdout)["prediction"] == json.loads(expected.stdout)["prediction"]
+    compared = run("compare", directory / "model.onnx", f"openvino:{directory / 'model.onnx'}",
+                   "--samples", 100, "--json")
+    assert compared.exit_code == 0 and json.loads(compared.stdout)["results"][0]["runtime"] == "openvino"
+
+
+@pytest.mark.parametrize("command", ["predict", "compare"])
+def test_a_missing_openvino_names_the_extra_in_one_line_exit_2(untrained, monkeypatch, command):
+    onnx_file = untrained("vanilla") / "model.onnx"
+    monkeypatch.setitem(sys.modules, "openvino", None)  # import openvino now fails, as if absent
+    monkeypatch.delitem(sys.modules, "edgeseq.runtimes.openvino_runner", raising=False)
+    args = {"predict": ["predict", onnx_file, "--runtime", "openvino", "--input", "4,3,6,6,6"],
+            "compare": ["compare", onnx_file, f"openvino:{onnx_file}"]}[command]
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert "[openvino]" in result.stderr and len(result.stderr.strip().splitlines()) == 1
