@@ -1,8 +1,14 @@
 # `make export` and `make test` work from a fresh clone: both create .venv when it is missing.
 # Two architectures train and export side by side: most of their time is per-step Python
 # work on one core, so on 2 cores -j2 takes make export from 5m50s to 3m28s here.
-# --output-sync=line keeps lines whole and still streams (=target held back pytest for minutes).
-MAKEFLAGS += --jobs=2 --output-sync=line
+# No --output-sync: every mode of it holds a command's output until that command ends
+# (=line too: it syncs per recipe line, and a recipe line is a whole `edgeseq train`), so
+# `make test` printed nothing for minutes. Unsynced, two jobs' lines interleave, but each
+# line is whole and names its architecture.
+MAKEFLAGS += --jobs=2
+# Two trainings redrawing rich's live bars on one terminal would overwrite each other:
+# under make, training prints one line per epoch instead (edgeseq/training.py).
+export EDGESEQ_PROGRESS := lines
 
 PYTHON ?= python3
 VENV   := .venv
@@ -31,8 +37,10 @@ $(STAMP): pyproject.toml
 
 # Retrain only when the architecture's builder or a problem changed; re-export when any
 # of the package's code changed (conversion and parity are cheap next to training).
+# --force: retraining replaces the model the previous export was made from, on purpose;
+# the manifest rule below re-exports it at once.
 exported/%/model.keras: edgeseq/architectures/%.py $(wildcard edgeseq/problems/*.py) | $(STAMP)
-	$(BIN)/edgeseq train $*
+	$(BIN)/edgeseq train $* --force
 
 exported/%/manifest.json: exported/%/model.keras $(shell find edgeseq -name '*.py') | $(STAMP)
 	$(BIN)/edgeseq export $* $(QUANTIZE)

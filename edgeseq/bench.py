@@ -10,6 +10,11 @@ process per row makes the peak RSS of onnxruntime or LiteRT mean anything. The w
 times the same runtime on the export's floor model (one Reshape of the same input shape):
 what a call costs before the model does any work.
 
+The roofline (roofline.py): each artifact's FLOPs per sample counted from its graph in this
+process (flops.py; it reads ONNX files with `onnx`, never TensorFlow), the machine's
+single-thread float32 GEMM peak measured by one more worker in the same run, and per row
+roofline_us = floor p50 + FLOPs ÷ peak, p50_over_roofline and the GFLOP/s achieved.
+
 This module imports numpy only; the runtimes are imported inside the workers.
 """
 
@@ -91,8 +96,8 @@ def machine() -> dict:
 def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 100,
         log: Callable[[str], None] = lambda _: None) -> dict:
     """Bench every runtime on an exported directory, one worker process per row."""
+    from . import flops, registry, roofline  # noqa: PLC0415
     from . import manifest as manifest_file  # noqa: PLC0415
-    from . import registry
     from .runtimes import DEVICE_RUNTIMES  # noqa: PLC0415
 
     directory = Path(directory)
@@ -107,7 +112,9 @@ def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 
     manifest = manifest_file.load(directory)
     problem = registry.problem_from_manifest(manifest)
     artifacts = [a for a in manifest.get("artifacts", []) if a.get("format") in DEVICE_RUNTIMES]
-    models = [a for a in artifacts if a.get("variant") != FLOOR]
+    # A batch-N file (export --batch) is no row of its own: its batch-1 latency would be a
+    # padded batch's; it gives its fp32 sibling's row the batch throughput instead.
+    models = [a for a in artifacts if a.get("variant") != FLOOR and not a.get("batch")]
     if not models:
         raise InputError(f"{directory}/manifest.json lists no onnx or tflite artifact to bench")
     for a in artifacts:  # all checked before any row runs: a bad file fails fast, once
@@ -115,6 +122,10 @@ def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 
             raise InputError(f"{directory / a['file']} is listed in manifest.json but missing "
                              "(re-export the directory)")
         manifest_file.verify(directory / a["file"], manifest)
+    costs = {a["file"]: flops.count(directory / a["file"], a["format"]).to_json() for a in models}
+    # The Keras rows run the model model.onnx was converted from: the same arithmetic.
+    keras_cost = next((costs[a["file"]] for a in models
+                       if a["format"] == "onnx" and a.get("variant", "fp32") == "fp32"), None)
 
     notes, skipped = [], []
     document = {
@@ -134,6 +145,7 @@ def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 
     elif not keras_file.is_file():
         skipped.append(f"keras-call and keras-predict: no model.keras in {directory}")
     else:
+        manifest_file.verify(keras_file, manifest)
         for kind in KERAS_ROWS:
             jobs.append(common | {"kind": kind, "runtime": kind, "variant": "fp32",
                                   "path": str(keras_file.resolve()), "calls": keras_calls,
@@ -141,25 +153,36 @@ def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 
         notes.append(f"Keras rows: {keras_calls} timed calls after {KERAS_WARMUP} warm-up "
                      f"calls (one call takes tens of ms); TensorFlow's default threads.")
     notes.append(f"onnx/tflite rows: {calls} timed batch-1 calls after {WARMUP} warm-up calls, "
-                 "1 thread. TFLite files take batch 1: the runner loops over a batch.")
+                 "1 thread. TFLite files take batch 1: the runner loops over a batch, except "
+                 f"where the export has a batch-N file for batches of {batch} (batch_file in JSON).")
     notes.append("floor: the same runtime on a one-Reshape model of the same input, timed in "
                  "the row's process; p50_over_floor (JSON) compares rows across processes.")
     notes.append(f"per s: samples per second at batch 1 and in batches of {batch}. RSS: peak "
                  "of the row's own process (ru_maxrss); every row ran in a fresh process.")
+    notes.append("roofline: floor p50 + FLOPs per sample (counted from the graph; Keras rows use "
+                 "model.onnx's) ÷ the single-thread fp32 GEMM peak measured in this run; p50/roof "
+                 "1.0 would be the machine's limit. Quantized rows are held to the fp32 peak.")
 
+    log("bench: single-thread float32 GEMM peak")
+    peak = document["peak"] = _spawn({"kind": "peak", "runtime": "peak", "variant": "fp32"},
+                                     env=os.environ | roofline.ONE_THREAD_ENV)
     with tempfile.TemporaryDirectory(prefix="edgeseq-bench-") as scratch:
         floors = _floors(directory, artifacts, problem.input_shape, Path(scratch), notes, log)
         for a in models:
             runtime = a["format"]
             floor_path, floor_source = floors.get(runtime, (None, None))
+            batch_path = manifest_file.batch_file(directory / a["file"], batch)
             jobs.append(common | {
+                "batch_path": str(batch_path.resolve()) if batch_path else None,
                 "kind": "device", "runtime": runtime, "variant": a.get("variant", "fp32"),
                 "path": str((directory / a["file"]).resolve()), "calls": calls, "warmup": WARMUP,
                 "floor": str(floor_path.resolve()) if floor_path else None,
                 "floor_source": floor_source})
         for job in jobs:
             log(f"bench: {job['runtime']} {job['variant']} ({Path(job['path']).name})")
-            document["results"].append(_spawn(job))
+            row = _spawn(job)
+            cost = costs.get(row["file"]) if job["kind"] == "device" else keras_cost
+            document["results"].append(row | roofline.annotate(row, cost, peak["gflops_per_s"]))
     return document
 
 
@@ -203,9 +226,9 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else "no message"
 
 
-def _spawn(job: dict) -> dict:
+def _spawn(job: dict, env: dict | None = None) -> dict:
     done = subprocess.run([sys.executable, "-m", "edgeseq.bench", json.dumps(job)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
     label = f"{job['runtime']} {job['variant']}"
     try:
         result = json.loads(done.stdout)
@@ -225,6 +248,11 @@ def measure(job: dict) -> dict:
     """One row, in this process: latency, throughput, load time, floor and peak RSS."""
     from . import manifest as manifest_file  # noqa: PLC0415
     from . import registry
+
+    if job["kind"] == "peak":
+        from .roofline import measure_peak  # noqa: PLC0415
+
+        return measure_peak()
 
     directory, path = Path(job["directory"]), Path(job["path"])
     problem = registry.problem_from_manifest(manifest_file.load(directory))
@@ -246,7 +274,7 @@ def measure(job: dict) -> dict:
         "runtime": job["runtime"], "variant": job["variant"], "file": path.name,
         **latency(times), "warmup": warmup,
         "throughput_per_s": calls / float(times.sum()),
-        "batch": len(inputs), "batch_calls": batch_calls,
+        "batch": len(inputs), "batch_calls": batch_calls, "batch_file": timings.pop("batch_file", None),
         "batch_throughput_per_s": len(inputs) * batch_calls / float(batch_times.sum()),
         **timings,
         "bytes": path.stat().st_size,
@@ -280,13 +308,18 @@ def _device(job: dict, path: Path, one: np.ndarray, inputs: np.ndarray):
     first = time.perf_counter()
 
     def floor_call():
-        floor = open_runner(Path(job["floor"]), job["runtime"])
+        floor = open_runner(Path(job["floor"]), job["runtime"], floor_ok=True)
         floor_one = floor.bind({"input": one})
         return (lambda: floor.infer(floor_one)), Path(job["floor"]).name, job.get("floor_source")
 
     timings = {"import_ms": (imported - start) * 1e3, "load_ms": (loaded - imported) * 1e3,
-               "first_call_ms": (first - loaded) * 1e3}
-    return (lambda: runner.infer(feed_one)), (lambda: runner.infer(feed_batch)), \
+               "first_call_ms": (first - loaded) * 1e3, "batch_file": path.name}
+    batch_runner = runner
+    if job.get("batch_path"):
+        batch_runner = open_runner(Path(job["batch_path"]), job["runtime"])
+        feed_batch = batch_runner.bind({"input": inputs})
+        timings["batch_file"] = Path(job["batch_path"]).name
+    return (lambda: runner.infer(feed_one)), (lambda: batch_runner.infer(feed_batch)), \
         (floor_call if job.get("floor") else None), timings
 
 
@@ -344,6 +377,10 @@ def format_us(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}" if value < 1000 else f"{value:,.0f}"
 
 
+def format_ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}" if value < 10 else f"{value:.0f}"
+
+
 def format_rate(value: float) -> str:
     if value < 1e3:
         return f"{value:.0f}"
@@ -356,7 +393,8 @@ def format_rate(value: float) -> str:
 
 
 def plot(document: dict, path: Path) -> None:
-    """Bar chart of batch-1 p50 per row (log scale), the runtime's floor marked on each bar."""
+    """Bar chart of batch-1 p50 per row (log scale), the runtime's floor and the roofline
+    marked on each bar, p50 ÷ roofline written under it."""
     try:
         import matplotlib  # noqa: PLC0415
 
@@ -375,12 +413,19 @@ def plot(document: dict, path: Path) -> None:
     if floors:
         ax.scatter([i for i, _ in floors], [v for _, v in floors], marker="_", s=900,
                    color="tab:red", zorder=3, label="runtime floor p50 (one Reshape)")
+    roofs = [(i, r["roofline_us"]) for i, r in enumerate(rows) if r.get("roofline_us")]
+    if roofs:
+        ax.scatter([i for i, _ in roofs], [v for _, v in roofs], marker="_", s=900,
+                   color="tab:green", zorder=4,
+                   label=f"roofline: floor + FLOPs ÷ {document['peak']['gflops_per_s']:.0f} GFLOP/s")
     for bar, value in zip(bars, p50, strict=True):
         ax.annotate(f"{value:,.0f}" if value >= 100 else f"{value:.1f}",
                     (bar.get_x() + bar.get_width() / 2, value), ha="center", va="bottom",
                     fontsize=8, xytext=(0, 2), textcoords="offset points")
     ax.set_yscale("log")
     ax.set_ylim(top=max(p50) * 10)  # room for the labels and the legend above the bars
+    labels = [label + (f"\n{r['p50_over_roofline']:.1f}× roof" if r.get("p50_over_roofline") else "")
+              for label, r in zip(labels, rows, strict=True)]
     ax.set_xticks(range(len(rows)), labels, fontsize=8)
     ax.set_ylabel("batch-1 latency, µs (log scale)")
     ax.set_title(f"{document['architecture']}: batch-1 p50 latency per runtime "

@@ -7,6 +7,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from .atomic import write_json
 from .errors import InputError
 
 MANIFEST = "manifest.json"
@@ -32,11 +33,30 @@ def load(directory: Path) -> dict:
                          "(run `edgeseq export ARCH` first)")
     try:
         manifest = json.loads(path.read_text())
+    except OSError as exc:
+        raise InputError(f"{path} cannot be read ({exc.strerror or type(exc).__name__})") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"{path} is not valid JSON ({exc})") from None
     if not isinstance(manifest, dict) or "architecture" not in manifest:
         raise InputError(f"{path} is not an edgeseq manifest (no 'architecture')")
+    _check_shape(path, manifest)
     return manifest
+
+
+def _check_shape(path: Path, manifest: dict) -> None:
+    """Commands index these keys without asking: a hand-edited or truncated manifest is
+    refused here, in one line, instead of as a KeyError deep inside a command."""
+    problem = manifest.get("problem")
+    if not (isinstance(problem, dict) and isinstance(problem.get("name"), str)
+            and isinstance(problem.get("params"), dict)):
+        raise InputError(f"{path} lacks a valid 'problem' (name and params); re-export the directory")
+    artifacts = manifest.get("artifacts")
+    if not (isinstance(artifacts, list) and all(
+            isinstance(a, dict) and isinstance(a.get("file"), str) and isinstance(a.get("sha256"), str)
+            and isinstance(a.get("format"), str) and Path(a["file"]).name == a["file"]
+            for a in artifacts)):
+        raise InputError(f"{path} lacks a valid 'artifacts' list (file, format, sha256 each); "
+                         "re-export the directory")
 
 
 def find(artifact: Path) -> dict | None:
@@ -60,11 +80,59 @@ def variant_bytes(manifest: dict, result: dict) -> tuple[int | None, float | Non
     return size, (size / fp32 if size and fp32 else None)
 
 
-def verify(artifact: Path, manifest: dict | None) -> None:
-    """Refuse an artifact whose bytes differ from what its manifest recorded."""
+def batch_file(artifact: Path, rows: int) -> Path | None:
+    """The fixed-batch variant (export --batch N) to run `rows` rows of `artifact` through:
+    listed beside it, of the same format, for an fp32 artifact and at least N rows (fewer
+    would be mostly padding); None otherwise."""
+    manifest = find(artifact)
+    listed = entry(manifest, Path(artifact).name) if manifest else None
+    if listed is None or listed.get("variant", "fp32") != "fp32":
+        return None
+    fitting = [a for a in manifest.get("artifacts", [])
+               if a.get("format") == listed.get("format") and a.get("batch") and rows >= a["batch"]]
+    best = max(fitting, key=lambda a: a["batch"], default=None)
+    return Path(artifact).parent / best["file"] if best else None
+
+
+def verify(artifact: Path, manifest: dict | None) -> dict | None:
+    """Refuse an artifact beside a manifest unless the manifest lists it with these very
+    bytes: a file dropped into an export directory (another model's .onnx) would otherwise
+    run against this export's problem and answer wrongly. Returns its manifest entry."""
     if manifest is None:
-        return
-    listed = entry(manifest, Path(artifact).name)
-    if listed is not None and sha256(artifact) != listed["sha256"]:
+        return None
+    artifact = Path(artifact)
+    listed = entry(manifest, artifact.name)
+    if listed is None:
+        raise InputError(f"{artifact} is not listed in {MANIFEST} beside it: not part of this "
+                         "export (edgeseq runs only the files an export lists)")
+    if not artifact.is_file():
+        raise InputError(f"{artifact} is listed in {MANIFEST} but missing; re-export the directory")
+    try:
+        digest = sha256(artifact)
+    except OSError as exc:
+        raise InputError(f"{artifact} cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if digest != listed["sha256"]:
         raise InputError(f"{artifact}: sha256 does not match {MANIFEST}; "
                          "the file changed since export (re-export it)")
+    return listed
+
+
+#: Beside model.keras: which architecture edgeseq trained (or copied) it for, and its sha256,
+#: so that export can tell edgeseq's own retrained model from one changed by hand.
+MODEL_RECORD = "model.keras.json"
+
+
+def model_record(directory: Path) -> dict | None:
+    path = Path(directory) / MODEL_RECORD
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def write_model_record(model_keras: Path, architecture: str, written_by: str) -> None:
+    model_keras = Path(model_keras)
+    write_json(model_keras.parent / MODEL_RECORD,
+               {"file": model_keras.name, "architecture": architecture,
+                "sha256": sha256(model_keras), "written_by": written_by})

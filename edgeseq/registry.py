@@ -1,25 +1,36 @@
 """The architectures edgeseq knows: one line each, pairing a problem with its builder.
 
-Importing this module imports no Keras: builders are loaded by name when a model is built.
+Importing this module imports no Keras and no problem: builders are loaded by name when a
+model is built, a problem's module when its architecture's problem is first asked for.
 """
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from functools import cached_property
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from .errors import EdgeseqError
-from .problems import Addition, CumulativeSum, DampedSine, Echo, MovingLine, Problem, Rectangles
-from .problems.user_inputs import UserInputs
+
+if TYPE_CHECKING:
+    from .problems import Problem
 
 
 @dataclass(frozen=True)
 class Architecture:
     name: str
-    problem: Problem
+    problem_class: str  # class name in edgeseq.problems
     builder: str  # module under edgeseq.architectures
     model: str  # one-line description of the layers
+
+    @cached_property  # writes the instance __dict__ directly, so a frozen dataclass takes it
+    def problem(self) -> Problem:
+        """The problem with its default parameters."""
+        from . import problems  # noqa: PLC0415
+
+        return getattr(problems, self.problem_class)()
 
     @property
     def module(self) -> ModuleType:
@@ -48,15 +59,15 @@ class Architecture:
 ARCHITECTURES: dict[str, Architecture] = {
     a.name: a
     for a in [
-        Architecture("vanilla", Echo(), "vanilla", "LSTM(25) → Dense(10, softmax)"),
-        Architecture("stacked", DampedSine(), "stacked", "LSTM(20, seq) → LSTM(20) → Dense(5)"),
-        Architecture("cnn_lstm", MovingLine(), "cnn_lstm",
+        Architecture("vanilla", "Echo", "vanilla", "LSTM(25) → Dense(10, softmax)"),
+        Architecture("stacked", "DampedSine", "stacked", "LSTM(20, seq) → LSTM(20) → Dense(5)"),
+        Architecture("cnn_lstm", "MovingLine", "cnn_lstm",
                      "TD(Conv2D(2, 2×2) → MaxPool → Flatten) → LSTM(50) → Dense(1, sigmoid)"),
-        Architecture("encoder_decoder", Addition(), "encoder_decoder",
+        Architecture("encoder_decoder", "Addition", "encoder_decoder",
                      "LSTM(75) → RepeatVector(2) → LSTM(50, seq) → TD(Dense(12, softmax))"),
-        Architecture("bidirectional", CumulativeSum(), "bidirectional",
+        Architecture("bidirectional", "CumulativeSum", "bidirectional",
                      "Bidirectional(LSTM(50, seq)) → TD(Dense(1, sigmoid))"),
-        Architecture("generative", Rectangles(), "generative", "LSTM(10) → Dense(2)"),
+        Architecture("generative", "Rectangles", "generative", "LSTM(10) → Dense(2)"),
     ]
 }
 
@@ -71,8 +82,15 @@ def get(name: str) -> Architecture:
 
 def problem_from_manifest(manifest: dict) -> Problem:
     """The problem an exported directory was trained on, with its recorded parameters."""
+    from .problems.user_inputs import UserInputs  # noqa: PLC0415
+
     params = manifest["problem"]["params"]
-    if manifest["problem"]["name"] == UserInputs.name:
-        return UserInputs(**params | {"shape": tuple(params["shape"])})
-    arch = get(manifest["architecture"])
-    return type(arch.problem)(**params)
+    try:
+        if manifest["problem"]["name"] == UserInputs.name:
+            return UserInputs(**params | {"shape": tuple(params["shape"])})
+        from . import problems  # noqa: PLC0415
+
+        return getattr(problems, get(manifest["architecture"]).problem_class)(**params)
+    except (KeyError, TypeError, ValueError) as exc:  # a hand-edited manifest's parameters
+        raise EdgeseqError(f"manifest.json: the problem's parameters {params} do not fit "
+                           f"{manifest['problem']['name']} ({exc})") from None

@@ -14,7 +14,8 @@ from edgeseq import registry
 ARCHS = list(registry.ARCHITECTURES)
 
 # The CLI in a fresh process that reports, as its last stderr line, the heavy modules it
-# imported: the inference path must never import TensorFlow or Keras.
+# imported (the inference path must never import TensorFlow or Keras), and on the line before
+# every top-level package it imported.
 _PROBE = """
 import sys
 from edgeseq.cli import app
@@ -23,9 +24,17 @@ try:
 except SystemExit as exit:
     code = exit.code
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "tf_keras", "tf2onnx"))
+print("PACKAGES:" + ",".join(sorted({m.split(".")[0] for m in sys.modules})), file=sys.stderr)
 print("HEAVY:" + ",".join(heavy), file=sys.stderr)
 sys.exit(code)
 """
+
+
+def packages_imported(result: subprocess.CompletedProcess) -> set[str]:
+    """The top-level packages a `cli_in_fresh_process` run imported."""
+    line = result.stderr.strip().splitlines()[-2]
+    assert line.startswith("PACKAGES:"), result.stderr
+    return set(line.removeprefix("PACKAGES:").split(","))
 
 
 def cli_in_fresh_process(*args, timeout=600) -> subprocess.CompletedProcess:

@@ -136,7 +136,7 @@ def test_pack_is_listed_with_sha256_and_the_manifest_keeps_the_rest(mcu_run):
         assert manifest.sha256(directory / entry["file"]) == entry["sha256"]
     assert {"artifacts", "parity", "versions", "metric"} <= set(written)
     budget = next(b for b in document["artifacts"] if b["variant"] == "int8")
-    assert budget["macs"]["total"] == 5 * 4 * 25 * (10 + 25) + 25 * 10  # 5 LSTM steps, Dense
+    assert budget["cost"]["macs"] == 5 * 4 * 25 * (10 + 25) + 25 * 10  # 5 LSTM steps, Dense
     assert {v["accelerator"] for v in budget["vela"]} == {"ethos-u55-128", "ethos-u65-256"}
     assert all(v["npu_ops"] > 0 and v["sram_bytes"] > 0 for v in budget["vela"])
     config = (directory / "mcu" / "model_config.h").read_text()

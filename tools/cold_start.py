@@ -12,7 +12,9 @@ round) so that a slow moment of the machine hits every command alike:
 
 Each is a fresh process of this venv (`sys.executable`, and the `edgeseq` script beside it);
 one untimed round first warms the page cache. Wall time from spawn to exit, the child's own
-peak RSS (wait4), median and min over the repetitions.
+peak RSS and CPU time (user + system, wait4), median and min over the repetitions. On a
+machine shared with other work the wall time stretches with the load; the CPU time much less,
+so it is the steadier figure to compare before/after a change.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_once(command: list[str]) -> tuple[float, float, int, str]:
-    """(wall seconds, peak RSS MB, exit code, first line of stdout) of one fresh process."""
+def run_once(command: list[str]) -> tuple[float, float, int, str, float]:
+    """(wall seconds, peak RSS MB, exit code, first line of stdout, CPU seconds) of one fresh
+    process."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
@@ -48,7 +51,7 @@ def run_once(command: list[str]) -> tuple[float, float, int, str]:
             raise SystemExit(f"{' '.join(command)} exited {process.returncode}: "
                              f"{message[-1] if message else 'no message'}")
     peak_mb = usage.ru_maxrss / (1 << 20) if sys.platform == "darwin" else usage.ru_maxrss / 1024
-    return wall, peak_mb, process.returncode, lines[0] if lines else ""
+    return wall, peak_mb, process.returncode, lines[0] if lines else "", usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -77,7 +80,7 @@ def main() -> None:
     names = list(commands)
     for name in names:  # warm-up round: page cache, .pyc files
         run_once(commands[name])
-    runs: dict[str, list[tuple[float, float, int, str]]] = {name: [] for name in names}
+    runs: dict[str, list[tuple[float, float, int, str, float]]] = {name: [] for name in names}
     for rep in range(args.repeat):
         order = names[rep % len(names):] + names[:rep % len(names)]
         for name in order:
@@ -85,24 +88,28 @@ def main() -> None:
         print(f"round {rep + 1}/{args.repeat} done", file=sys.stderr, flush=True)
 
     tf_median = statistics.median(w for w, *_ in runs['`python -c "import tensorflow"`'])
+    tf_cpu = statistics.median(r[4] for r in runs['`python -c "import tensorflow"`'])
     header = (f"Cold start, process start to exit, {args.repeat} interleaved runs each (after "
               f"one warm-up round) — {platform.platform()}, {os.cpu_count()} CPUs, Python "
               f"{platform.python_version()}, "
               f"{datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
     lines = [header, "",
-             "| command | median s | min s | × import tensorflow | peak RSS MB | answer |",
-             "|---|---:|---:|---:|---:|---|"]
+             "| command | median s | min s | × import tensorflow | CPU s | CPU × tensorflow "
+             "| peak RSS MB | answer |",
+             "|---|---:|---:|---:|---:|---:|---:|---|"]
     for name in names:
         walls = [w for w, *_ in runs[name]]
         rss = statistics.median(r for _, r, *_ in runs[name])
         answer = runs[name][-1][3] or "—"
+        cpu = statistics.median(r[4] for r in runs[name])
         lines.append(f"| {name} | {statistics.median(walls):.3f} | {min(walls):.3f} | "
-                     f"{statistics.median(walls) / tf_median:.2f} | {rss:.0f} | {answer} |")
+                     f"{statistics.median(walls) / tf_median:.3f} | {cpu:.3f} | {cpu / tf_cpu:.3f} | "
+                     f"{rss:.0f} | {answer} |")
     where = args.dir.resolve()
     shown = where.relative_to(ROOT) if where.is_relative_to(ROOT) else where
     lines += ["", (f"Model: {shown} (input {args.input}). Wall time of the whole process, "
-                   "including interpreter start-up and exit; RSS is each process's own peak "
-                   "(wait4).")]
+                   "including interpreter start-up and exit; RSS and CPU (user + system) are "
+                   "each process's own (wait4).")]
     table = "\n".join(lines)
     print(table)
     if args.markdown:

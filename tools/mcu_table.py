@@ -36,7 +36,7 @@ def row(directory: Path) -> str:
     fits = "yes" if all(budget["fits"].values()) else "**no**"
     return "| " + " | ".join([
         manifest["architecture"], budget["variant"], f"{budget['flash_bytes']:,}",
-        f"{budget['arena']['minimum_bytes']:,} / {budget['ram_bytes']:,}", f"{budget['macs']['total']:,}",
+        f"{budget['arena']['minimum_bytes']:,} / {budget['ram_bytes']:,}", f"{budget['cost']['macs']:,}",
         f"{metric['name']} {metric['value']:.4f} ({keras.get('value', float('nan')):.4f})",
         _vela(budget, "ethos-u55-128"), _vela(budget, "ethos-u65-256"), fits]) + " |"
 

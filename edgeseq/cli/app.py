@@ -1,5 +1,8 @@
 """The typer app every command registers on, the consoles, and the decorator that turns
-edgeseq's errors into one line and an exit code (see the CLI contract)."""
+edgeseq's errors into one line and an exit code (see the CLI contract).
+
+rich is imported on first use, not here: `edgeseq predict` answers with print(), and rich's
+console and markup cost about a tenth of its cold start (`python -X importtime`)."""
 
 from __future__ import annotations
 
@@ -11,8 +14,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from typer.core import TyperGroup
 
 from .. import manifest as manifest_file
@@ -31,8 +32,9 @@ class _OneLineErrors(TyperGroup):
             code = super().main(*args, standalone_mode=False, **kwargs)
         except Exception as exc:  # click's (or typer's vendored click's) exception classes
             name = type(exc).__name__
-            if name == "Abort":
-                sys.exit(1)
+            if name == "Abort":  # click's word for Ctrl-C (or EOF) outside a command's body
+                err.print("interrupted", highlight=False)
+                sys.exit(INTERRUPTED)
             if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
                 raise
             if name == "NoArgsIsHelpError":  # `edgeseq` alone: show the help
@@ -46,8 +48,32 @@ class _OneLineErrors(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+def escape(text: str) -> str:
+    """rich markup escaped (rich imported when there is something to print)."""
+    from rich.markup import escape as rich_escape  # noqa: PLC0415
+
+    return rich_escape(text)
+
+
+class _LazyConsole:
+    """A rich Console made on first use, with the options given here."""
+
+    def __init__(self, **options):
+        self._options = options
+        self._console = None
+
+    def __getattr__(self, name):
+        if self._console is None:
+            from rich.console import Console  # noqa: PLC0415
+
+            options = {k: v() if callable(v) else v for k, v in self._options.items()}
+            self._console = Console(**options)
+        return getattr(self._console, name)
+
+
 app = typer.Typer(
     cls=_OneLineErrors,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Ship Keras LSTM sequence models to edge devices: train, export to ONNX and TFLite, "
          "run them without TensorFlow, and check parity with Keras.",
     no_args_is_help=True,
@@ -56,8 +82,8 @@ app = typer.Typer(
     rich_markup_mode="markdown",  # reflows the docstrings' paragraphs to the terminal width
 )
 # Tables and answers. Piped output gets room for the wide parity tables instead of rich's 80.
-out = Console(width=None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", 150)))
-err = Console(stderr=True)  # progress, logs and errors
+out = _LazyConsole(width=lambda: None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", 150)))
+err = _LazyConsole(stderr=True)  # progress, logs and errors
 
 EXPORTED = Path("exported")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
@@ -66,8 +92,28 @@ RuntimeOption = Annotated[str, typer.Option(
          "(reads the .onnx; needs the [openvino] extra).")]
 
 
-def command(*args, **kwargs):
-    """app.command, turning EdgeseqError into a one-line message and its exit code."""
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__  # noqa: PLC0415
+
+        print(f"edgeseq {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False):
+    """Ship Keras LSTM sequence models to edge devices: train, export to ONNX and TFLite, run
+    them without TensorFlow, and check parity with Keras."""
+
+
+#: Exit code of a process stopped by Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
+
+
+def command(*args, interrupted: str = "stopped", **kwargs):
+    """app.command, turning EdgeseqError into a one-line message and its exit code, and
+    Ctrl-C into one line saying what was kept (`interrupted`) and exit 130."""
     def decorate(fn):
         @functools.wraps(fn)
         def wrapper(*a, **kw):
@@ -76,6 +122,9 @@ def command(*args, **kwargs):
             except EdgeseqError as exc:
                 err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
                 raise typer.Exit(exc.exit_code) from None
+            except KeyboardInterrupt:
+                err.print(f"interrupted; {escape(interrupted)}", highlight=False, soft_wrap=True)
+                raise typer.Exit(INTERRUPTED) from None
         return app.command(*args, **kwargs)(wrapper)
     return decorate
 

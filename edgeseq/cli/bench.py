@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
+from . import validate
 from .app import (
     JsonOption,
     command,
@@ -20,9 +20,12 @@ from .app import (
 @command()
 def bench(
     directory: Annotated[Path, typer.Argument(help="An exported directory, e.g. exported/vanilla.")],
-    calls: Annotated[int, typer.Option(min=1, help="Timed batch-1 calls per onnx/tflite row, after warm-up.")] = 1000,
-    keras_calls: Annotated[int, typer.Option(min=1, help="Timed calls per Keras row (one takes ms).")] = 100,
-    batch: Annotated[int, typer.Option(min=1, help="Batch size of the batch throughput.")] = 64,
+    calls: Annotated[int, typer.Option(min=1, max=validate.MAX_CALLS,
+                                       help="Timed batch-1 calls per onnx/tflite row, after warm-up.")] = 1000,
+    keras_calls: Annotated[int, typer.Option(min=1, max=validate.MAX_KERAS_CALLS,
+                                             help="Timed calls per Keras row (one takes ms).")] = 100,
+    batch: Annotated[int, typer.Option(min=1, max=validate.MAX_BATCH,
+                                       help="Batch size of the batch throughput.")] = 64,
     plot: Annotated[Optional[Path], typer.Option(
         "--plot", help="Save a bar chart of p50 latency (PNG, log scale).")] = None,
     as_json: JsonOption = False,
@@ -30,24 +33,34 @@ def bench(
     """Latency, throughput, load time, peak RSS and bytes of every runtime and variant.
 
     p50/p99 of batch-1 calls, beside the runtime's floor (the same runtime on a one-Reshape
-    model of the same input). Each row runs in its own process.
+    model of the same input) and the roofline (floor + the model's FLOPs ÷ this machine's
+    single-thread float32 GEMM peak, measured in the same run). Each row runs in its own process.
     """
     from .. import bench as benchmark  # noqa: PLC0415
 
+    validate.plot_path(plot)  # before minutes of benchmarking, not after
+    validate.bench_inputs(directory, batch)
     document = benchmark.run(directory, calls=calls, batch=batch, keras_calls=keras_calls,
                              log=lambda m: err.print(m, markup=False, highlight=False))
     for line in document["skipped"]:
         err.print(f"skipped {line}", markup=False, highlight=False)
-    if plot is not None:
-        benchmark.plot(document, plot)
     if as_json:
-        return emit_json(document)
-    from rich import box  # noqa: PLC0415
-    from rich.table import Column  # noqa: PLC0415
+        emit_json(document)
+    else:
+        _show(document, directory, batch)
+    if plot is not None:  # after the table: a plot that fails to save loses no measurement
+        validate.save_plot(lambda: benchmark.plot(document, plot), plot)
 
-    us, rate = benchmark.format_us, benchmark.format_rate
-    numbers = ["p50 µs", "p99 µs", "floor\np50 µs", "per s\nb1", f"per s\nb{batch}", "load\nms",
-               "RSS\nMB", "kB"]
+
+def _show(document: dict, directory: Path, batch: int) -> None:
+    from rich import box  # noqa: PLC0415
+    from rich.table import Column, Table  # noqa: PLC0415
+
+    from .. import bench as benchmark  # noqa: PLC0415
+
+    us, rate, ratio = benchmark.format_us, benchmark.format_rate, benchmark.format_ratio
+    numbers = ["p50 µs", "p99 µs", "floor\np50 µs", "roof\nµs", "p50/\nroof", "GFLOP/s\nb1",
+               "per s\nb1", f"per s\nb{batch}", "load\nms", "RSS\nMB", "kB"]
     table = Table(Column("runtime variant", no_wrap=True),
                   *[Column(h, justify="right", no_wrap=True) for h in numbers],
                   box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True,
@@ -55,9 +68,13 @@ def bench(
                         f"throughput, {document['machine']['cpus']} CPUs")
     for r in document["results"]:
         table.add_row(f"{r['runtime']:<6} {r['variant']}", us(r["p50_us"]), us(r["p99_us"]),
-                      us(r["floor_p50_us"]), rate(r["throughput_per_s"]),
+                      us(r["floor_p50_us"]), us(r["roofline_us"]), ratio(r["p50_over_roofline"]),
+                      ratio(r["gflops_per_s"]), rate(r["throughput_per_s"]),
                       rate(r["batch_throughput_per_s"]), f"{r['load_ms']:.1f}",
                       f"{r['peak_rss_mb']:.0f}", f"{r['bytes'] / 1e3:.1f}")
     out.print(table)
+    peak = document["peak"]
+    out.print(f"peak: {peak['gflops_per_s']:.1f} GFLOP/s ({peak['source']}, {peak['kernel']})",
+              markup=False, highlight=False)
     for line in document["notes"]:
         out.print(line, markup=False, highlight=False)

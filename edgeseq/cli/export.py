@@ -11,6 +11,8 @@ import typer
 
 from .. import registry
 from ..errors import EdgeseqError
+from ..runtimes import DEVICE_RUNTIMES  # named here so that checking --format imports no TF
+from . import validate
 from .app import (
     JsonOption,
     command,
@@ -20,14 +22,14 @@ from .app import (
     out_dir_for,
     require_train_extra,
 )
-from .parity_tables import show_parity
 
 
-@command()
+@command(interrupted="previous export kept")
 def export(
     arch: Annotated[str, typer.Argument(help="Architecture name (see `edgeseq list`), or a .keras file of your own.")],
     out_dir: Annotated[Optional[Path], typer.Option(
-        "--out", help="Artifact directory; default exported/ARCH (exported/<file stem> for a .keras file).")] = None,
+        "--out", help="Artifact directory; default `exported/ARCH` "
+                      "(`exported/<file stem>` for a .keras file).")] = None,
     formats: Annotated[Optional[list[str]], typer.Option(
         "--format", help="onnx and/or tflite (repeatable); default both. Also ort: model.ort and "
                          "required_operators.config for onnxruntime's reduced-operator builds (brings onnx).")] = None,
@@ -36,7 +38,12 @@ def export(
         help="Also write quantized variants (repeatable): none, float16 (TFLite), dynamic "
              "(dynamic-range int8), int8 (full integer / static QDQ), int16x8 (TFLite). A variant "
              "is kept only if its task metric stays within the gate.")] = None,
-    seed: Annotated[int, typer.Option(help="Training seed, used when there is no model.keras yet.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=validate.SEED_MAX,
+                                      help="Training seed, used when there is no model.keras yet.")] = 0,
+    batch: Annotated[int, typer.Option(
+        min=1, max=validate.MAX_BATCH,
+        help="Also write model.bN.tflite, a batch-N TFLite file for batch throughput "
+             "(bench, predict --input-file); 1 writes none.")] = 64,
     calibration_file: Annotated[Optional[Path], typer.Option(
         "--calibration-file", help="A .keras model's parity inputs: a .npy of example inputs "
                                    "(default: uniform [0,1) floats, or token ids below the Embedding's "
@@ -44,6 +51,9 @@ def export(
     unsafe: Annotated[bool, typer.Option(
         "--unsafe", help="Load a .keras file even if it carries Python code (Lambda layers). "
                          "Only for files you trust.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace files in --out that edgeseq did not write, or the model.keras "
+                        "of another model there.")] = False,
     as_json: JsonOption = False,
 ):
     """Convert ARCH to ONNX and TFLite, check parity with Keras, write manifest.json.
@@ -53,31 +63,55 @@ def export(
     generation and replace the previous ones, in one switch, only when parity passes.
     """
     variants = _variants(quantize or [])
-    require_train_extra("export")
-    if arch.endswith(".keras") or Path(arch).is_file():
-        from ..export import user_model  # noqa: PLC0415 - imports Keras
-
-        subject = user_model.load(Path(arch), unsafe=unsafe, calibration=calibration_file)
+    chosen = _formats(formats or list(DEVICE_RUNTIMES))
+    require_train_extra("export")  # first: on the device install, the one thing to say
+    is_file = arch.endswith(".keras") or (arch not in registry.ARCHITECTURES and Path(arch).exists())
+    user_file = Path(arch) if is_file else None
+    if user_file is not None:
+        validate.input_file(user_file, "ARCH", suffixes=(".keras",))
+        if calibration_file is not None:
+            validate.input_file(calibration_file, "--calibration-file")
+        name = user_file.stem
     else:
-        subject = registry.get(arch)
+        registry.get(arch)
         if calibration_file is not None or unsafe:
             raise EdgeseqError("--calibration-file and --unsafe apply to a .keras file, not to "
                                f"the built-in architecture {arch!r}")
-    from ..export.pipeline import FORMATS  # noqa: PLC0415 - imports TF
-    from ..export.pipeline import export as run_export
+        name = arch
+    directory = out_dir_for(name, out_dir)
+    # Before Keras is loaded, a model trained or converted: what --out holds that would be lost.
+    replace_model = validate.export_target(directory, name, force, user_model=user_file)
+    if user_file is not None:
+        from ..export import user_model  # noqa: PLC0415 - imports Keras
 
-    directory = out_dir_for(subject.name, out_dir)
+        subject = user_model.load(user_file, unsafe=unsafe, calibration=calibration_file)
+    else:
+        subject = registry.get(arch)
+    from ..export.pipeline import export as run_export  # noqa: PLC0415 - imports TF
+
     # Converters print to stdout (Keras's export() announces its SavedModel): keep stdout
     # for the answer, as the CLI contract says.
     with contextlib.redirect_stdout(sys.stderr):
-        document = run_export(subject, directory, formats=tuple(formats or FORMATS),
-                              quantize=variants, seed=seed,
+        document = run_export(subject, directory, formats=chosen, quantize=variants, seed=seed,
+                              batch=batch, replace_model=replace_model,
                               log=lambda m: err.print(m, highlight=False, markup=False))
     if as_json:
         return emit_json(document)
+    from .parity_tables import show_parity  # noqa: PLC0415 - rich only when a table is printed
+
     show_parity(document["parity"], f"{subject.name}: parity with Keras", document["rejected"])
     out.print(f"wrote {', '.join(a['file'] for a in document['artifacts'])} and manifest.json "
               f"to {directory}")
+
+
+FORMATS = (*DEVICE_RUNTIMES, "ort")  # pipeline.FORMATS + OPTIONAL_FORMATS
+
+
+def _formats(names: list[str]) -> tuple[str, ...]:
+    unknown = [n for n in names if n not in FORMATS]
+    if unknown:
+        raise EdgeseqError(f"unknown format {unknown[0]!r}; expected one of {', '.join(FORMATS)}")
+    return tuple(dict.fromkeys(names))
 
 
 QUANTIZE = {"none": None, "float16": "float16", "dynamic": "dynamic-int8", "int8": "int8",

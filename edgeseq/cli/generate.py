@@ -10,6 +10,7 @@ import typer
 
 from ..errors import InputError
 from ..runtimes import DEVICE_RUNTIMES, open_runner, resolve
+from . import validate
 from .app import (
     JsonOption,
     RuntimeOption,
@@ -26,10 +27,12 @@ def generate(
     runtime: RuntimeOption = "auto",
     plot: Annotated[Optional[Path], typer.Option(
         "--plot", help="Save the generated rectangle beside a true one (PNG).")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the true rectangle drawn for --plot.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=validate.SEED_MAX,
+                                      help="Seed of the true rectangle drawn for --plot.")] = 0,
     as_json: JsonOption = False,
 ):
     """Draw a rectangle from (0,0), corner by corner, feeding each prediction back in."""
+    validate.plot_path(plot)
     path, runtime = resolve(model, runtime)
     if runtime not in DEVICE_RUNTIMES:
         raise InputError(f"generate runs {' and '.join(DEVICE_RUNTIMES)} artifacts, not {path.name}")
@@ -39,16 +42,18 @@ def generate(
                          "use a generative model (exported/generative)")
     corners = problem.rollout(open_runner(path, runtime).run_array)
     score = problem.rollout_score(corners)
-    if plot is not None:
+    if as_json:
+        emit_json({"model": str(path), "runtime": runtime,
+                   "corners": [[round(float(v), 6) for v in c] for c in corners],
+                   problem.metric.name: score})
+    else:
+        for x, y in corners:
+            print(f"{x:.4f},{y:.4f}")
+        err.print(f"{problem.metric.name} {score:.4f} (0 is a perfect rectangle)")
+    if plot is not None:  # after the answer: a plot that fails to save loses nothing computed
         from .. import plots  # noqa: PLC0415
 
         rng = np.random.default_rng(seed)
-        plots.rectangles(corners, problem.outline(rng.random(), rng.random()), plot,
-                         f"{runtime}: {problem.metric.name} {score:.4f}")
-    if as_json:
-        return emit_json({"model": str(path), "runtime": runtime,
-                          "corners": [[round(float(v), 6) for v in c] for c in corners],
-                          problem.metric.name: score})
-    for x, y in corners:
-        print(f"{x:.4f},{y:.4f}")
-    err.print(f"{problem.metric.name} {score:.4f} (0 is a perfect rectangle)")
+        validate.save_plot(lambda: plots.rectangles(
+            corners, problem.outline(rng.random(), rng.random()), plot,
+            f"{runtime}: {problem.metric.name} {score:.4f}"), plot)

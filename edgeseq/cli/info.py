@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from .. import graph
+from .. import flops, graph
 from .. import manifest as manifest_file
 from ..runtimes import DEVICE_RUNTIMES, open_runner
 from .app import (
@@ -24,8 +23,8 @@ def info(
     model: Annotated[Path, typer.Argument(help="An .onnx or .tflite file, or an exported directory.")],
     as_json: JsonOption = False,
 ):
-    """Inputs, outputs, op counts (loops flagged), bytes and sha256 of artifacts; for a
-    directory, also the microcontroller budget `edgeseq mcu` recorded."""
+    """Inputs, outputs, op counts (loops flagged), MACs and FLOPs per sample, bytes and sha256;
+    for a directory, also the microcontroller budget `edgeseq mcu` recorded."""
     mcu_section = None
     if model.is_dir():
         document = manifest_file.load(model)
@@ -41,11 +40,14 @@ def info(
             "runtime": runner.runtime,
             "inputs": [s.to_json() for s in runner.inputs],
             "outputs": [s.to_json() for s in runner.outputs],
-        } | graph.summary(path, runner.runtime))
+        } | graph.summary(path, runner.runtime)
+          | {k: v for k, v in flops.count(path, runner.runtime).to_json().items() if k != "by_op"})
     if as_json:
         if not model.is_dir():
             return emit_json(documents[0])
         return emit_json({"artifacts": documents} | ({"mcu": mcu_section} if mcu_section else {}))
+    from rich.table import Table  # noqa: PLC0415 - the table only; --json and predict need no rich
+
     for d in documents:
         table = Table(show_header=False, title=f"{d['file']} ({d['runtime']})", title_justify="left")
         for spec in d["inputs"]:
@@ -53,6 +55,8 @@ def info(
         for spec in d["outputs"]:
             table.add_row("output", f"{spec['name']} {spec['shape']} {spec['dtype']}")
         table.add_row("ops", ", ".join(f"{op}×{n}" for op, n in d["ops"].items()))
+        uncounted = f" (not counted: {', '.join(d['uncounted'])})" if d["uncounted"] else ""
+        table.add_row("per sample", f"{d['macs']:,} MACs, {d['flops']:,} FLOPs{uncounted}")
         table.add_row("recurrent", ", ".join(d["recurrent_ops"]) or "none")
         table.add_row("loops", "[red]" + ", ".join(d["loop_ops"]) + "[/]" if d["loop_ops"] else "none")
         table.add_row("bytes", f"{d['bytes']:,}")

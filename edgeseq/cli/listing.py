@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from rich.table import Table
-
 from .. import registry
 from .app import (
     JsonOption,
@@ -22,6 +20,8 @@ def list_(as_json: JsonOption = False):
             for a in registry.ARCHITECTURES.values()]
     if as_json:
         return emit_json({"architectures": rows})
+    from rich.table import Table  # noqa: PLC0415 - rich only when a table is printed
+
     table = Table("architecture", "problem", "input", "model", "skill")
     for r in rows:
         table.add_row(r["architecture"], f"{r['problem']}: {r['summary']}",

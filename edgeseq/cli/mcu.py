@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich import box
-from rich.table import Table
 
 from .. import manifest as manifest_file
 from .. import registry
+from . import validate
 from .app import JsonOption, command, emit_json, err, fmt, out
 from .parity import reference_runner
 
@@ -27,6 +26,9 @@ def _vela_cell(estimates: list[dict], accelerator: str) -> str:
 
 
 def show(directory: Path, document: dict) -> None:
+    from rich import box  # noqa: PLC0415 - the table only; --json and predict need no rich
+    from rich.table import Table  # noqa: PLC0415
+
     results = {r["artifact"]: r for r in document["parity"]["results"]}
     table = Table("artifact", "ops", "flash B", "arena min B", "arena B", "MACs", "max abs", "metric",
                   "TFLM", "U55-128 SRAM/flash npu:cpu time", "U65-256 SRAM/DRAM npu:cpu time",
@@ -35,7 +37,7 @@ def show(directory: Path, document: dict) -> None:
         r = results[b["artifact"]]
         metric = r.get("metric")
         table.add_row(b["artifact"], str(len(b["ops"])), f"{b['flash_bytes']:,}",
-                      f"{b['arena']['minimum_bytes']:,}", f"{b['ram_bytes']:,}", f"{b['macs']['total']:,}",
+                      f"{b['arena']['minimum_bytes']:,}", f"{b['ram_bytes']:,}", f"{b['cost']['macs']:,}",
                       fmt(r.get("max_abs")), f"{metric['name']} {metric['value']:.3f}" if metric else "-",
                       "[green]pass[/]" if r["passed"] else f"[red]FAIL[/] {r.get('reason', '')}",
                       _vela_cell(b["vela"], "ethos-u55-128"), _vela_cell(b["vela"], "ethos-u65-256"))
@@ -59,8 +61,9 @@ def mcu(
     directory: Annotated[Path, typer.Argument(help="An exported directory, e.g. exported/vanilla.")],
     margin: Annotated[str, typer.Option(
         help="Added to the smallest working arena for the pack: a percentage (25%) or bytes (1024).")] = "25%",
-    samples: Annotated[int, typer.Option(min=1, help="Generated inputs for TFLM parity.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Seed for the generated inputs.")] = 1234,
+    samples: Annotated[int, typer.Option(min=1, max=validate.MAX_SAMPLES,
+                                         help="Generated inputs for TFLM parity.")] = 1000,
+    seed: Annotated[int, typer.Option(min=0, max=validate.SEED_MAX, help="Seed for the generated inputs.")] = 1234,
     reference: Annotated[str, typer.Option(
         "--reference", help="keras, stored (Keras outputs saved at export) or auto: keras when installed.")] = "auto",
     as_json: JsonOption = False,
@@ -83,6 +86,7 @@ def mcu(
     log = lambda m: err.print(m, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
     manifest = manifest_file.load(directory)
     problem = registry.problem_from_manifest(manifest)
+    validate.inputs_fit(samples, problem.input_shape, "--samples")
     screened = build.screen(directory, log)  # refusals before the reference loads TensorFlow
     ref = reference_runner(directory, manifest, reference)
     document = build.run(directory, problem, ref, Tolerance(**manifest.get("tolerance", {})),

@@ -11,6 +11,7 @@ from .. import manifest as manifest_file
 from .. import registry
 from ..errors import EdgeseqError, InputError
 from ..runtimes import DEVICE_RUNTIMES, open_runner
+from . import validate
 from .app import (
     JsonOption,
     command,
@@ -18,7 +19,6 @@ from .app import (
     err,
     keras_installed,
 )
-from .parity_tables import show_parity, show_parity_summary
 
 
 def openvino_installed() -> bool:
@@ -87,8 +87,10 @@ def _per_layer_of(directory: Path, manifest: dict, samples: int, seed: int) -> l
 @command()
 def parity(
     directories: Annotated[list[Path], typer.Argument(help="Exported directories, e.g. exported/vanilla.")],
-    samples: Annotated[int, typer.Option(min=1, help="Number of generated inputs.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Seed for the generated inputs.")] = 1234,
+    samples: Annotated[int, typer.Option(min=1, max=validate.MAX_SAMPLES,
+                                         help="Number of generated inputs.")] = 1000,
+    seed: Annotated[int, typer.Option(min=0, max=validate.SEED_MAX,
+                                      help="Seed for the generated inputs.")] = 1234,
     recorded: Annotated[bool, typer.Option(
         "--recorded", help="Show the parity recorded in each manifest at export; run nothing.")] = False,
     reference: Annotated[str, typer.Option(
@@ -108,14 +110,23 @@ def parity(
     if reference not in ("auto", "keras", "stored"):
         raise EdgeseqError(f"unknown reference {reference!r}; expected auto, keras or stored")
     reports, manifests = {}, {}
-    for directory in directories:
-        manifest = manifest_file.load(directory)
+    loaded = [manifest_file.load(directory) for directory in directories]  # all, before any run
+    if not recorded:
+        for manifest in loaded:
+            problem = registry.problem_from_manifest(manifest)
+            validate.inputs_fit(samples, problem.input_shape, "--samples")
+    for directory, manifest in zip(directories, loaded, strict=True):
         key = manifest["architecture"] if len(directories) > 1 else str(directory)
+        if recorded and not isinstance(manifest.get("parity"), dict):
+            raise InputError(f"{directory}/manifest.json records no parity report; run "
+                             f"`edgeseq parity {directory}` instead of --recorded")
         reports[key] = (manifest["parity"] if recorded
                         else _parity_of(directory, manifest, samples, seed, reference))
         manifests[key] = manifest
         if per_layer:
             reports[key]["per_layer"] = _per_layer_of(directory, manifest, samples, seed)
+    from .parity_tables import show_parity, show_parity_summary  # noqa: PLC0415 - rich on use
+
     if as_json:
         emit_json(next(iter(reports.values())) if len(reports) == 1 else {"architectures": reports})
     elif len(reports) == 1:

@@ -12,6 +12,7 @@ from .. import feeds
 from .. import manifest as manifest_file
 from ..errors import InputError
 from ..runtimes import DEVICE_RUNTIMES, open_runner, resolve
+from . import validate
 from .app import (
     JsonOption,
     RuntimeOption,
@@ -36,7 +37,8 @@ def predict(
                              "(e.g. from `compare --save-inputs`).")] = None,
     example: Annotated[bool, typer.Option(
         "--example", help="Draw a fresh example; print input, expected and predicted.")] = False,
-    seed: Annotated[Optional[int], typer.Option(help="Seed for --example (default: random).")] = None,
+    seed: Annotated[Optional[int], typer.Option(
+        min=0, max=validate.SEED_MAX, help="Seed for --example (default: random).")] = None,
     save_outputs: Annotated[Optional[Path], typer.Option(
         "--save-outputs", help="Write the raw outputs, one array per output name (.npz), for "
                                "`edgeseq compare --load-outputs` on another machine.")] = None,
@@ -51,8 +53,8 @@ def predict(
     path, runtime = resolve(model, runtime)
     if runtime not in RUNNABLE:
         raise InputError(f"predict runs {', '.join(RUNNABLE)} artifacts, not {path.name}")
-    if save_outputs is not None and save_outputs.suffix != ".npz":
-        raise InputError(f"{save_outputs}: outputs are saved as .npz; give a name ending in .npz")
+    if save_outputs is not None:
+        validate.output_file(save_outputs, "--save-outputs", suffixes=(".npz",))
     named = input_file is not None and input_file.suffix == ".npz"
     if named and manifest_file.find(path) is None:
         # Any model, no problem to decode with: a golden-file run of a user's artifact.
@@ -69,11 +71,15 @@ def predict(
             raise InputError(f"{input_file} holds {len(loaded)} inputs; {path.name} takes one")
         batch = problem.encode_array(next(iter(loaded.values())))
     elif input_file is not None:
-        batch = problem.load_array(input_file)
+        batch = problem.load_array(validate.input_file(input_file, "--input-file"))
     else:
         batch = problem.encode(text)
     if len(runner.inputs) != 1:
         raise InputError(f"{path.name} takes {len(runner.inputs)} inputs; give them as an .npz")
+    batch = validate.fits_runner(batch, runner)
+    if input_file is not None:  # a big file runs through the batch-N file when there is one
+        big = manifest_file.batch_file(path, len(batch))
+        runner = open_runner(big, runtime) if big is not None else runner
     named_outputs = runner.run({runner.inputs[0].name: batch})
     if save_outputs is not None:
         feeds.save(save_outputs, named_outputs)

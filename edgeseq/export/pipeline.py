@@ -7,6 +7,7 @@ so a failed or interrupted export leaves the previous artifacts in place and loa
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from datetime import datetime, timezone
@@ -19,15 +20,26 @@ from .. import __version__, graph
 from .. import manifest as manifest_file
 from ..atomic import write_json
 from ..errors import CheckFailed, EdgeseqError
-from ..parity import RTOL, Tolerance, check
+from ..parity import RTOL, Tolerance, check, is_fp32
 from ..registry import Architecture
-from ..runtimes import open_runner, stored_reference
+from ..runtimes import DEVICE_RUNTIMES, open_runner, stored_reference
 from ..runtimes.keras_runner import KerasRunner
-from . import floor, pause_points, publish, tflite_worker, to_onnx, to_onnx_quantized, to_ort, to_tflite
+from . import (
+    batch_tflite,
+    floor,
+    pause_points,
+    publish,
+    tflite_worker,
+    to_onnx,
+    to_onnx_quantized,
+    to_ort,
+    to_tflite,
+)
 
-FORMATS = ("onnx", "tflite")
+FORMATS = DEVICE_RUNTIMES  # one format per runtime a device runs
 #: Written only on request. ort is made from model.onnx, so it brings onnx with it.
 OPTIONAL_FORMATS = ("ort",)
+LOCK = ".export.lock"
 PARITY_SAMPLES = 1000
 VERSIONED = ("tensorflow", "keras", "tf-keras", "tf2onnx", "onnx", "onnxruntime",
              "ai-edge-litert", "numpy")
@@ -43,8 +55,10 @@ def versions() -> dict:
     return found
 
 
-def load_or_train(arch: Architecture, out_dir: Path, seed: int = 0, epochs: int | None = None):
-    """The trained Keras model in out_dir, training it first when there is none."""
+def load_or_train(arch: Architecture, out_dir: Path, seed: int = 0, epochs: int | None = None,
+                  replace_model: bool = False):
+    """The trained Keras model in out_dir, training it first when there is none (or when
+    replace_model says the one there belongs to another model and may go)."""
     import keras  # noqa: PLC0415
 
     from .. import training  # noqa: PLC0415
@@ -53,16 +67,39 @@ def load_or_train(arch: Architecture, out_dir: Path, seed: int = 0, epochs: int 
     if hasattr(arch, "keras_model"):  # a user's own model: keep a copy beside its exports
         if not (path.is_file() and path.samefile(arch.path)):
             training.save(arch.keras_model, path)
+            manifest_file.write_model_record(path, arch.name, "edgeseq export (a copy of your model)")
         return arch.keras_model
-    if path.is_file():
-        return keras.saving.load_model(path, compile=False)
+    if path.is_file() and not replace_model:
+        try:
+            model = keras.saving.load_model(path, compile=False)
+        except Exception as exc:  # zip, h5 and deserialization errors of every kind
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            raise EdgeseqError(f"{path} is not a loadable Keras model ({first}); move it away "
+                               "or pass --force to train anew") from None
+        _check_fits(arch, model, path)
+        return model
     result = training.train(arch, seed=seed, epochs=epochs)
     target = arch.problem.metric.describe_target()
     if not result.reached:
         raise CheckFailed(f"{arch.name}: {result.metric} {result.value:.4f} misses the skill "
                           f"({target}); nothing written")
     training.save(result.model, path)
+    manifest_file.write_model_record(path, arch.name, "edgeseq export (trained)")
     return result.model
+
+
+def _check_fits(arch: Architecture, model, path: Path) -> None:
+    """A model.keras placed by hand must be this architecture's: another model of other
+    shapes would convert, then fail parity with a traceback or answer another problem."""
+    import keras  # noqa: PLC0415
+
+    expected = arch.build(keras)
+    shapes = [tuple(t.shape[1:]) for t in (*model.inputs, *model.outputs)]
+    wanted = [tuple(t.shape[1:]) for t in (*expected.inputs, *expected.outputs)]
+    if shapes != wanted:
+        raise EdgeseqError(f"{path} maps {shapes[0]} → {shapes[-1]}, but {arch.name} maps "
+                           f"{wanted[0]} → {wanted[-1]}: not a {arch.name} model; move it away "
+                           "or pass --force to train anew")
 
 
 def _convert_variants(arch: Architecture, saved_twin: Path, route: str, staging: Path, formats,
@@ -110,7 +147,7 @@ def _gate_variants(report: dict, fp32: list, staging: Path, rejected: list, name
     fp32_bytes = {info["format"]: path.stat().st_size for path, info in fp32}
     for result in report["results"]:
         size = result["bytes"] = (staging / result["artifact"]).stat().st_size
-        if result["variant"] != "fp32" and size >= fp32_bytes[result["runtime"]]:
+        if not is_fp32(result["variant"]) and size >= fp32_bytes[result["runtime"]]:
             result["passed"] = False
             result["reason"] = (f"no smaller than fp32 ({size:,} vs "
                                 f"{fp32_bytes[result['runtime']]:,} bytes): quantization saved nothing")
@@ -124,7 +161,37 @@ def _gate_variants(report: dict, fp32: list, staging: Path, rejected: list, name
 
 
 def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed: int = 0,
-           samples: int = PARITY_SAMPLES, log=print) -> dict:
+           samples: int = PARITY_SAMPLES, batch: int = batch_tflite.DEFAULT_BATCH, log=print,
+           replace_model: bool = False) -> dict:
+    """Convert, gate and publish. `batch` > 1 adds the TFLite batch-N variant (edgeseq's own
+    architectures: a user's model has no builder to rebuild at batch N)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with _only_export_into(out_dir):
+        return _export(arch, out_dir, formats, quantize, seed, samples, batch, log, replace_model)
+
+
+@contextlib.contextmanager
+def _only_export_into(out_dir: Path):
+    """One export at a time per directory. Two at once ended consistent, but the loser
+    failed on a generation the winner had just cleared, naming an internal path; now the
+    second one is told at once, before it trains or converts anything."""
+    import fcntl  # noqa: PLC0415 - POSIX, as the symlink switch is
+
+    with open(out_dir / LOCK, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise EdgeseqError(f"another export into {out_dir} is running; nothing was changed "
+                               "(run this one again when it ends)") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, samples: int,
+            batch: int, log, replace_model: bool) -> dict:
     from ..training import evaluate  # noqa: PLC0415
 
     known = FORMATS + OPTIONAL_FORMATS
@@ -135,9 +202,7 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
     if quantize and hasattr(arch, "keras_model"):
         raise EdgeseqError("quantized variants are gated on a task metric, which a user model "
                            "does not have: export it without --quantize")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    model = load_or_train(arch, out_dir, seed=seed)
+    model = load_or_train(arch, out_dir, seed=seed, replace_model=replace_model)
     problem = arch.problem
     metric_value = evaluate(arch, model, seed)
 
@@ -164,6 +229,17 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
         pause_points.reach("staged")
         variants, rejected = _convert_variants(arch, twin_dir, route, staging,
                                                [f for f in formats if f in FORMATS], quantize, log)
+        if "tflite" in formats and batch > 1 and not hasattr(arch, "keras_model"):
+            log(f"{arch.name}: tflite batch-{batch} variant")
+            try:
+                variants.append(batch_tflite.convert(arch, model, problem, batch, staging,
+                                                     twin_dir.parent / f"batch{batch}"))
+            except Exception as exc:  # the converter's own errors: reported, export goes on
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+                log(f"{arch.name}: tflite {batch_tflite.variant(batch)} not converted: {first}")
+                rejected.append({"runtime": "tflite", "variant": batch_tflite.variant(batch),
+                                 "artifact": None, "passed": False,
+                                 "reason": f"converter error: {first}"})
         runners = [(info["variant"], open_runner(path)) for path, info in converted + variants]
         log(f"{arch.name}: parity on {samples} inputs")
         keras_runner = KerasRunner(model=model)

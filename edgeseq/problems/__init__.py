@@ -1,12 +1,19 @@
-"""Toy sequence problems, numpy only."""
+"""Toy sequence problems, numpy only. Each module is imported when its class is first named
+(PEP 562): `edgeseq predict` loads the one problem it answers for, not all six."""
 
-from .addition import Addition
-from .base import Metric, Problem
-from .cumulative_sum import CumulativeSum
-from .damped_sine import DampedSine
-from .echo import Echo
-from .moving_line import MovingLine
-from .rectangles import Rectangles
+from __future__ import annotations
 
-__all__ = ["Addition", "CumulativeSum", "DampedSine", "Echo", "Metric", "MovingLine", "Problem",
-           "Rectangles"]
+import importlib
+
+_MODULES = {"Addition": "addition", "CumulativeSum": "cumulative_sum", "DampedSine": "damped_sine",
+            "Echo": "echo", "Metric": "base", "MovingLine": "moving_line", "Problem": "base",
+            "Rectangles": "rectangles"}
+
+
+def __getattr__(name: str):
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
+
+
+__all__ = sorted(_MODULES)

@@ -27,6 +27,7 @@ class Addition(Problem):
     summary = "add three integers in 1..10 given as characters, e.g. 10+3+7 → 20"
     metric = Metric("exact_match", higher_is_better=True, target=0.99)
     output_kind = "classes"
+    typed_round_trip = True
 
     @property
     def chars_in(self) -> int:

@@ -45,6 +45,10 @@ class Problem(ABC):
     output_kind: OutputKind
     #: how `predict --example` labels the input line
     input_label = "Input"
+    #: True for problems typed as discrete text (digits, sums): every valid encoded input is
+    #: exactly what `encode` makes of its own `show_input`, so an array from a file is held
+    #: to the typed input's rules by that round trip (a one-hot "++++++++" is refused).
+    typed_round_trip = False
 
     @property
     @abstractmethod
@@ -118,7 +122,23 @@ class Problem(ABC):
             raise InputError(f"{path} is not a readable .npy array ({exc})") from None
         if not isinstance(array, np.ndarray):
             raise InputError(f"{path} holds several arrays; expected one .npy array")
-        return self.encode_array(array)
+        return self.check_as_typed(self.encode_array(array))
+
+    def check_as_typed(self, batch: np.ndarray) -> np.ndarray:
+        """Refuse rows that typed input would refuse (see typed_round_trip)."""
+        if not self.typed_round_trip:
+            return batch
+        for i, row in enumerate(batch):
+            text = self.show_input(row)
+            try:
+                again = self.encode(text)[0]
+            except InputError as exc:
+                raise InputError(f"input array row {i} reads {text!r}, which typed input "
+                                 f"refuses: {exc}") from None
+            if not np.array_equal(again, row):
+                raise InputError(f"input array row {i} reads {text!r} but is not laid out as "
+                                 f"edgeseq encodes it (compare `predict --input {text!r}`)")
+        return batch
 
 
 def parse_numbers(text: str, count: int, *, kind: type = float, what: str = "values") -> list:

@@ -24,6 +24,7 @@ class Echo(Problem):
     summary = "echo the value at index 2 of 5 one-hot integers in 0..9"
     metric = Metric("accuracy", higher_is_better=True, target=0.99)
     output_kind = "classes"
+    typed_round_trip = True
 
     @property
     def input_shape(self) -> tuple[int, ...]:

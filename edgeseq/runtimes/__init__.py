@@ -50,10 +50,20 @@ def resolve(model: Path, runtime: str = "auto") -> tuple[Path, str]:
     return model, by_suffix if runtime == "auto" else runtime
 
 
-def open_runner(model: Path, runtime: str = "auto", **options) -> Runner:
-    """Load an artifact after checking it against its manifest's sha256."""
+#: Manifest variants that are not the trained model: bench's floor models are one Reshape,
+#: so a prediction from one is the input echoed back, with exit 0.
+NOT_THE_MODEL = {"floor": "bench's floor model (one Reshape of the input), not the trained model"}
+
+
+def open_runner(model: Path, runtime: str = "auto", *, floor_ok: bool = False, **options) -> Runner:
+    """Load an artifact after checking it against its manifest: listed, same sha256, and the
+    model itself (bench alone opens floor models, with floor_ok)."""
     path, runtime = resolve(model, runtime)
-    manifest_file.verify(path, manifest_file.find(path))
+    listed = manifest_file.verify(path, manifest_file.find(path))
+    variant = (listed or {}).get("variant")
+    if variant in NOT_THE_MODEL and not floor_ok:
+        raise InputError(f"{path} is {NOT_THE_MODEL[variant]}; use "
+                         f"{path.with_name('model' + path.suffix)}")
     module_name, class_name = RUNTIMES[runtime][1].split(":")
     try:
         module = importlib.import_module(f"{__name__}.{module_name}")

@@ -72,11 +72,14 @@ class TfliteRunner(Runner):
                 self.interpreter.allocate_tensors()
                 self._read_details()
             return self._invoke(feed)
-        # Fixed-batch models (the fused LSTM route exports batch 1) run row block by row block.
+        # Fixed-batch models (batch 1 fused, batch N unrolled) run block by block; a short
+        # last block is padded with zero rows whose outputs are dropped.
         step = self.fixed_batch
         if rows == step:  # the batch-1 hot path: no per-call list and concatenate
             return self._invoke(feed)
         if rows % step:
-            raise InputError(f"{self.path} takes batches of {step}; got {rows}")
-        parts = [self._invoke({n: a[i:i + step] for n, a in feed.items()}) for i in range(0, rows, step)]
-        return {name: np.concatenate([p[name] for p in parts]) for name, _ in self._out}
+            feed = {n: np.concatenate([a, np.zeros((step - rows % step, *a.shape[1:]), a.dtype)])
+                    for n, a in feed.items()}
+        padded = len(next(iter(feed.values())))
+        parts = [self._invoke({n: a[i:i + step] for n, a in feed.items()}) for i in range(0, padded, step)]
+        return {name: np.concatenate([p[name] for p in parts])[:rows] for name, _ in self._out}

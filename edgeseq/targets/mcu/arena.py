@@ -24,6 +24,7 @@ FIRST_TRY = 16 * 1024
 LIMIT = 64 * 1024 * 1024
 ALIGN = 16  # TFLM aligns arena allocations to 16 bytes
 DEFAULT_MARGIN = "25%"
+MAX_MARGIN_PERCENT = 1000
 
 
 def smallest(model, fits=tflm_worker.fits) -> dict:
@@ -58,6 +59,8 @@ def parse_margin(margin: str) -> tuple[float, int]:
     if not match:
         raise EdgeseqError(f"--margin {margin!r}: expected a percentage (25%) or bytes (1024)")
     value = float(match.group(1))
+    if value > (MAX_MARGIN_PERCENT if match.group(2) else LIMIT):
+        raise EdgeseqError(f"--margin {margin[:20]!r}: at most {MAX_MARGIN_PERCENT}% or {LIMIT:,} bytes")
     return (value / 100, 0) if match.group(2) else (0.0, int(value))
 
 

@@ -13,11 +13,12 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from ... import flops
 from ... import manifest as manifest_file
 from ...atomic import write_json
 from ...errors import EdgeseqError
 from ...parity import Tolerance, check
-from . import arena, compatibility, flatbuffer, macs, pack, tflm_worker, vela
+from . import arena, compatibility, flatbuffer, pack, tflm_worker, vela
 
 #: variants in the order they are tried and packed: int8 is what a microcontroller runs
 ORDER = ("int8", "fp32")
@@ -57,7 +58,7 @@ def _budget(path: Path, variant: str, graph, ops: list[str], found: dict) -> dic
         "flash_bytes": flash,  # the model array; the TFLM library's code is on top
         "ram_bytes": ram,
         "arena": found,
-        "macs": macs.count(graph),
+        "cost": flops.count(path, "tflite").to_json(),  # MACs, FLOPs per inference (batch-1 file)
         # Vela compiles integer models only; an fp32 file would stay on the CPU entirely
         "vela": vela.estimates(path) if full_integer else [],
         "fits": {"ram": ram <= BUDGET["ram_bytes"], "flash": flash <= BUDGET["flash_bytes"]},
@@ -102,10 +103,13 @@ def screen(directory: Path, log=print) -> tuple[list, list[dict]]:
     entries = tflite_artifacts(manifest)
     if not entries:
         raise EdgeseqError(f"{directory} has no TFLite artifact: export it with --format tflite")
+    # The pack is written into this export: refuse one whose files no longer match it, even
+    # those TFLM will not read.
+    for listed in manifest.get("artifacts", []):
+        manifest_file.verify(directory / listed["file"], manifest)
     refused, runnable = [], []
     for entry in entries:
         path = directory / entry["file"]
-        manifest_file.verify(path, manifest)
         graph = flatbuffer.read(path)
         try:
             runnable.append((entry["variant"], path, graph, compatibility.check(graph, path.name)))
