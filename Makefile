@@ -32,7 +32,7 @@ DEVICE_EXPORTS  := build/device-exports
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[train,dev,openvino]'
+	$(BIN)/python -m pip install --quiet -e '.[train,dev,openvino,mcu]'
 	touch $@
 
 # Retrain only when the architecture's builder or a problem changed; re-export when any

@@ -45,10 +45,13 @@ class Architecture:
 
     def tflite_twin(self, model, problem: Problem | None = None):
         """The architecture rebuilt in tf_keras at batch 1 with the Keras 3 model's weights
-        (the layouts match 1:1): the form the TFLite converter fuses (export/to_tflite.py)."""
+        (the layouts match 1:1): the form the TFLite converter fuses (export/to_tflite.py),
+        with layers TFLite Micro cannot run lowered (export/tf_keras_twin.py)."""
         import tf_keras  # noqa: PLC0415
 
-        twin = self.build(tf_keras, batch_size=1, problem=problem)
+        from .export.tf_keras_twin import for_tflm  # noqa: PLC0415
+
+        twin = self.build(for_tflm(tf_keras), batch_size=1, problem=problem)
         twin.set_weights(model.get_weights())
         return twin
 

@@ -41,10 +41,12 @@ def no_long_work(monkeypatch):
     import edgeseq.bench
     import edgeseq.export.pipeline
     import edgeseq.parity
+    import edgeseq.targets.mcu.build
     import edgeseq.training
 
     for module, name in ((edgeseq.training, "train"), (edgeseq.export.pipeline, "export"),
-                         (edgeseq.parity, "check"), (edgeseq.bench, "_spawn")):
+                         (edgeseq.parity, "check"), (edgeseq.bench, "_spawn"),
+                         (edgeseq.targets.mcu.build, "run")):
         monkeypatch.setattr(module, name, _long_work)
 
 
@@ -85,6 +87,7 @@ KINDS: dict[str, dict[str, str]] = {
                "empty file": "{root}/empty.npy", "corrupt file": "{root}/corrupt.npy",
                "wrong suffix": "{root}/table.csv"},
     "arch": {"unknown value": "nosuch", "empty": ""},
+    "margin": {"non-numeric": "lots", "negative": "-5%", "empty": "", "huge": "1" * 400 + "%"},
     # an architecture name or a .keras file of the user's
     "subject": {"unknown value": "nosuch", "missing path": "{root}/missing.keras",
                 "directory-for-file": "{root}/dir.keras", "empty file": "{root}/empty.keras",
@@ -111,7 +114,7 @@ KIND_OF = {
     "runtime": "choice", "reference": "choice", "formats": "choice", "quantize": "choice",
     "text": "text", "input_file": "npy in", "calibration_file": "npy in",
     "model": "model", "directories": "export dir", "directory": "export dir",
-    "out_dir": "out dir", "plot": "png out",
+    "out_dir": "out dir", "plot": "png out", "margin": "margin",
 }
 KIND_OF_ARGUMENT = {("train", "arch"): "arch", ("export", "arch"): "subject"}
 
@@ -129,7 +132,7 @@ def kind_of(command: str, name: str) -> str | None:
 GOOD = {"count": "1", "seed": "0", "text": "4,3,6,6,6", "npy in": "{root}/good.npy",
         "npz out": "{root}/fresh/out.npz", "npz in": "{root}/good.npz",
         "model": "{base}", "export dir": "{base}", "out dir": "{root}/fresh/out",
-        "png out": "{root}/fresh/plot.png", "arch": "vanilla", "subject": "vanilla"}
+        "png out": "{root}/fresh/plot.png", "arch": "vanilla", "subject": "vanilla", "margin": "25%"}
 GOOD_CHOICE = {"--runtime": "onnx", "--reference": "stored", "--format": "onnx", "--quantize": "none"}
 
 # command → (arguments, options) of a command line that passes validation; {base} is the
@@ -142,6 +145,7 @@ BASES = {
     "parity": (["{base}"], {"--reference": "stored"}),
     "info": (["{base}"], {}),
     "bench": (["{base}"], {"--calls": "1", "--keras-calls": "1", "--batch": "1"}),
+    "mcu": (["{base}"], {"--reference": "stored"}),
     "list": ([], {}),
 }
 BASE_EXPORT = {"generate": "generative"}

@@ -104,6 +104,8 @@ CASES = {
              "{broken}/notes.txt", "{broken}/tflite_inside.onnx", "{broken}/onnx_inside.tflite",
              "{changed}/model.onnx", "{root}/empty_dir", "{root}/corrupt_manifest"],
     "bench": ["{root}/missing", "{root}/empty_dir", "{root}/corrupt_manifest", "{changed}"],
+    "mcu": ["{root}/missing", "{root}/empty_dir", "{root}/corrupt_manifest", "{broken}/truncated.tflite",
+            "{vanilla} --margin lots", "{vanilla} --margin -5%", "{vanilla} --reference bogus"],
     "export": ["nosuch", "vanilla --out {root}/x --format pdf", "vanilla --out {root}/x -q int4",
                "vanilla --out {root}/x --runtime onnx"],
     "train": ["nosuch", "vanilla --epochs 0", "vanilla --seed many"],

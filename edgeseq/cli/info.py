@@ -23,9 +23,12 @@ def info(
     model: Annotated[Path, typer.Argument(help="An .onnx or .tflite file, or an exported directory.")],
     as_json: JsonOption = False,
 ):
-    """Inputs, outputs, op counts (loops flagged), MACs and FLOPs per sample, bytes and sha256."""
+    """Inputs, outputs, op counts (loops flagged), MACs and FLOPs per sample, bytes and sha256;
+    for a directory, also the microcontroller budget `edgeseq mcu` recorded."""
+    mcu_section = None
     if model.is_dir():
-        listed = manifest_file.load(model)["artifacts"]
+        document = manifest_file.load(model)
+        listed, mcu_section = document["artifacts"], document.get("mcu")
         paths = [model / a["file"] for a in listed
                  if a["format"] in DEVICE_RUNTIMES and a.get("variant") != "floor"]
     else:
@@ -40,7 +43,9 @@ def info(
         } | graph.summary(path, runner.runtime)
           | {k: v for k, v in flops.count(path, runner.runtime).to_json().items() if k != "by_op"})
     if as_json:
-        return emit_json(documents[0] if not model.is_dir() else {"artifacts": documents})
+        if not model.is_dir():
+            return emit_json(documents[0])
+        return emit_json({"artifacts": documents} | ({"mcu": mcu_section} if mcu_section else {}))
     from rich.table import Table  # noqa: PLC0415 - the table only; --json and predict need no rich
 
     for d in documents:
@@ -57,3 +62,7 @@ def info(
         table.add_row("bytes", f"{d['bytes']:,}")
         table.add_row("sha256", d["sha256"])
         out.print(table)
+    if mcu_section:
+        from .mcu import show  # noqa: PLC0415
+
+        show(model, mcu_section)

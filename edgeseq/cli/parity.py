@@ -27,9 +27,31 @@ def openvino_installed() -> bool:
     return importlib.util.find_spec("openvino") is not None
 
 
+def reference_runner(directory: Path, manifest: dict, reference: str):
+    """The Keras reference of an export: model.keras itself (needs TensorFlow), or the Keras
+    outputs stored at export (reference.npz); `auto` is Keras when it is installed."""
+    from ..runtimes.stored_reference import FILE, StoredReference  # noqa: PLC0415
+
+    if reference not in ("auto", "keras", "stored"):
+        raise EdgeseqError(f"unknown reference {reference!r}; expected auto, keras or stored")
+    if reference == "auto":
+        reference = "keras" if keras_installed() else "stored"
+    if reference == "stored":
+        if manifest_file.entry(manifest, FILE) is None:
+            raise InputError(f"{directory} has no stored {FILE}; re-export it, or install "
+                             "the [train] extra to compare with Keras itself")
+        manifest_file.verify(directory / FILE, manifest)
+        ref = StoredReference(directory / FILE)
+        err.print(f"reference: Keras outputs stored at export ({FILE}, {len(ref.data()[0])} inputs); "
+                  "TensorFlow is not used", highlight=False)
+        return ref
+    if not keras_installed():
+        raise EdgeseqError("--reference keras needs TensorFlow: pip install 'edgeseq[train]'")
+    return open_runner(directory / "model.keras", "keras")
+
+
 def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, reference: str) -> dict:
     from ..parity import Tolerance, check  # noqa: PLC0415
-    from ..runtimes.stored_reference import FILE, StoredReference  # noqa: PLC0415
 
     problem = registry.problem_from_manifest(manifest)
     tolerance = Tolerance(**manifest.get("tolerance", {}))
@@ -41,20 +63,7 @@ def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, referen
         # onnxruntime's own com.microsoft ops), and is gated like any fp32 artifact.
         candidates += [("fp32", open_runner(directory / a["file"], "openvino"))
                        for a in manifest["artifacts"] if a["format"] == "onnx" and a.get("variant") == "fp32"]
-    if reference == "auto":
-        reference = "keras" if keras_installed() else "stored"
-    if reference == "stored":
-        if manifest_file.entry(manifest, FILE) is None:
-            raise InputError(f"{directory} has no stored {FILE}; re-export it, or install "
-                             "the [train] extra to compare with Keras itself")
-        manifest_file.verify(directory / FILE, manifest)
-        ref = StoredReference(directory / FILE)
-        err.print(f"reference: Keras outputs stored at export ({FILE}, {len(ref.data()[0])} inputs); "
-                  "TensorFlow is not used", highlight=False)
-    elif not keras_installed():
-        raise EdgeseqError("--reference keras needs TensorFlow: pip install 'edgeseq[train]'")
-    else:
-        ref = open_runner(directory / "model.keras", "keras")
+    ref = reference_runner(directory, manifest, reference)
     return check(problem, ref, candidates, samples=samples, seed=seed, tolerance=tolerance)
 
 

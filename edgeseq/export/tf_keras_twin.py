@@ -7,6 +7,9 @@ builder, but a chain of standard layers (each layer fed by the one before) can b
 from its layer configs: same classes, same settings, the trained weights copied over.
 Anything else (branches, custom or Keras-3-only layers, outputs that differ) returns None
 and the caller keeps the Keras 3 route, whose recurrences stay WHILE loops.
+
+Twins are also where a layer whose TFLite op a device runtime lacks is lowered to ops it has
+(`for_tflm`): the Keras model keeps the layer, only the converted graph changes.
 """
 
 from __future__ import annotations
@@ -21,6 +24,38 @@ from ..parity import error_stats
 BASE_KWARGS = {"name", "trainable", "dtype"}
 #: Weights are copied, so initial values and training-time penalties do not matter
 DROPPED_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
+
+
+def _lowered_classes(tf_keras) -> dict:
+    """tf_keras layers replaced by the same computation in ops TFLite Micro registers."""
+    backend = tf_keras.backend
+
+    class RepeatVector(tf_keras.layers.RepeatVector):
+        # tf_keras repeats with tf.tile, which converts to TILE: TFLM has no TILE kernel
+        # (encoder_decoder failed to allocate there). n copies of the step, concatenated,
+        # convert to RESHAPE + CONCATENATION, both in TFLM and in Vela's NPU op set; int8
+        # concatenation of one tensor with itself keeps its scale, so outputs are unchanged.
+        def call(self, inputs):
+            step = backend.expand_dims(inputs, 1)
+            return backend.concatenate([step] * self.n, axis=1)
+
+    return {"RepeatVector": RepeatVector}
+
+
+class _Overlay:
+    """A module seen through a few replaced attributes: how builders, which take the keras
+    module as an argument, get the lowered layers without knowing of them."""
+
+    def __init__(self, module, **replaced):
+        self._module, self._replaced = module, replaced
+
+    def __getattr__(self, name):
+        return self._replaced[name] if name in self._replaced else getattr(self._module, name)
+
+
+def for_tflm(tf_keras):
+    """tf_keras as an architecture builder should see it when building a TFLite twin."""
+    return _Overlay(tf_keras, layers=_Overlay(tf_keras.layers, **_lowered_classes(tf_keras)))
 
 
 def rebuild(model, inputs: np.ndarray, atol: float) -> object | None:
@@ -71,10 +106,12 @@ def _chain(model, tf_keras):
         layers = [model.get_layer(layer["name"]) for layer in config["layers"][1:]]
     spec = model.inputs[0]
     x = inputs = tf_keras.Input(batch_shape=(1, *spec.shape[1:]), dtype=str(spec.dtype))
+    lowered = _lowered_classes(tf_keras)
     for layer in layers:
         name = type(layer).__name__
-        twin_layer = tf_keras.layers.deserialize(
-            {"class_name": name, "config": _config(getattr(tf_keras.layers, name), layer.get_config(), tf_keras)})
+        config = _config(getattr(tf_keras.layers, name), layer.get_config(), tf_keras)
+        twin_layer = (lowered[name].from_config(config) if name in lowered
+                      else tf_keras.layers.deserialize({"class_name": name, "config": config}))
         x = twin_layer(x)
         twin_layer.set_weights(layer.get_weights())
     return tf_keras.Model(inputs, x)

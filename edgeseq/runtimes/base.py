@@ -28,6 +28,21 @@ class TensorSpec:
 Feed = Mapping[str, np.ndarray]
 
 
+def quantize(batch: np.ndarray, dtype, scale: float, zero_point: int) -> np.ndarray:
+    """Float input → a tensor's type; integer tensors (full-int8 models) use its scale."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "iu" and scale:
+        info = np.iinfo(dtype)
+        return np.clip(np.round(batch / scale + zero_point), info.min, info.max).astype(dtype)
+    return batch.astype(dtype, copy=False)
+
+
+def dequantize(output: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    if output.dtype.kind in "iu" and scale:
+        return ((output.astype(np.float32) - zero_point) * scale).astype(np.float32)
+    return output.astype(np.float32, copy=True)
+
+
 class Runner(ABC):
     """A loaded model: `run` maps input name → batch to output name → batch."""
 

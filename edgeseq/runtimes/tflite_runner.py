@@ -8,7 +8,7 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
 from ..errors import InputError
-from .base import Runner, TensorSpec
+from .base import Runner, TensorSpec, dequantize, quantize
 
 
 def _spec(name: str, detail: dict) -> TensorSpec:
@@ -24,20 +24,11 @@ def _named(details: list[dict], signature: dict[str, int]) -> list[tuple[str, di
 
 
 def _quantize(batch: np.ndarray, detail: dict) -> np.ndarray:
-    """Float input → the tensor's type; integer tensors (full-int8 models) use its scale."""
-    dtype = np.dtype(detail["dtype"])
-    scale, zero_point = detail["quantization"]
-    if dtype.kind in "iu" and scale:
-        info = np.iinfo(dtype)
-        return np.clip(np.round(batch / scale + zero_point), info.min, info.max).astype(dtype)
-    return batch.astype(dtype, copy=False)
+    return quantize(batch, detail["dtype"], *detail["quantization"])
 
 
 def _dequantize(output: np.ndarray, detail: dict) -> np.ndarray:
-    scale, zero_point = detail["quantization"]
-    if output.dtype.kind in "iu" and scale:
-        return ((output.astype(np.float32) - zero_point) * scale).astype(np.float32)
-    return output.astype(np.float32, copy=True)
+    return dequantize(output, *detail["quantization"])
 
 
 class TfliteRunner(Runner):

@@ -1,0 +1,102 @@
+"""`edgeseq mcu`: the microcontroller target (TFLM parity, arena, C pack, Vela estimate)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .. import manifest as manifest_file
+from .. import registry
+from . import validate
+from .app import JsonOption, command, emit_json, err, fmt, out
+from .parity import reference_runner
+
+
+def _vela_cell(estimates: list[dict], accelerator: str) -> str:
+    found = next((e for e in estimates if e["accelerator"] == accelerator), None)
+    if found is None:
+        return "-"
+    if "error" in found:
+        return "refused"
+    memory = found["flash_bytes"] or found["dram_bytes"]
+    return (f"{found['sram_bytes'] / 1024:.1f}K/{memory / 1024:.1f}K "
+            f"{found['npu_ops']}:{found['cpu_ops']} {found['inference_us']:.0f}µs")
+
+
+def show(directory: Path, document: dict) -> None:
+    from rich import box  # noqa: PLC0415 - the table only; --json and predict need no rich
+    from rich.table import Table  # noqa: PLC0415
+
+    results = {r["artifact"]: r for r in document["parity"]["results"]}
+    table = Table("artifact", "ops", "flash B", "arena min B", "arena B", "MACs", "max abs", "metric",
+                  "TFLM", "U55-128 SRAM/flash npu:cpu time", "U65-256 SRAM/DRAM npu:cpu time",
+                  box=box.SIMPLE_HEAD, title=f"{directory}: TFLite Micro", title_justify="left")
+    for b in document["artifacts"]:
+        r = results[b["artifact"]]
+        metric = r.get("metric")
+        table.add_row(b["artifact"], str(len(b["ops"])), f"{b['flash_bytes']:,}",
+                      f"{b['arena']['minimum_bytes']:,}", f"{b['ram_bytes']:,}", f"{b['cost']['macs']:,}",
+                      fmt(r.get("max_abs")), f"{metric['name']} {metric['value']:.3f}" if metric else "-",
+                      "[green]pass[/]" if r["passed"] else f"[red]FAIL[/] {r.get('reason', '')}",
+                      _vela_cell(b["vela"], "ethos-u55-128"), _vela_cell(b["vela"], "ethos-u65-256"))
+    out.print(table)
+    for refusal in document["refused"]:
+        out.print(f"not for TFLM: {refusal['reason']}", markup=False, highlight=False)
+    packed = document["packed"]
+    if packed:
+        limits = document["budget_limits"]
+        budget = next(b for b in document["artifacts"] if b["artifact"] == packed["artifact"])
+        fits = "fits" if all(budget["fits"].values()) else "does NOT fit"
+        out.print(f"pack: {directory / packed['directory']}/ from {packed['artifact']}, arena "
+                  f"{packed['arena_bytes']:,} B (minimum {budget['arena']['minimum_bytes']:,} + "
+                  f"{budget['arena']['margin']}); {fits} {limits['device']} "
+                  f"({limits['ram_bytes'] // 1024} KB RAM, {limits['flash_bytes'] // 1024} KB flash)",
+                  markup=False, highlight=False)
+
+
+@command()
+def mcu(
+    directory: Annotated[Path, typer.Argument(help="An exported directory, e.g. exported/vanilla.")],
+    margin: Annotated[str, typer.Option(
+        help="Added to the smallest working arena for the pack: a percentage (25%) or bytes (1024).")] = "25%",
+    samples: Annotated[int, typer.Option(min=1, max=validate.MAX_SAMPLES,
+                                         help="Generated inputs for TFLM parity.")] = 1000,
+    seed: Annotated[int, typer.Option(min=0, max=validate.SEED_MAX, help="Seed for the generated inputs.")] = 1234,
+    reference: Annotated[str, typer.Option(
+        "--reference", help="keras, stored (Keras outputs saved at export) or auto: keras when installed.")] = "auto",
+    as_json: JsonOption = False,
+):
+    """Check every TFLite artifact on TensorFlow Lite Micro (int8 first) and write a C pack.
+
+    Refuses (exit 2) what TFLM cannot run, naming the op. For the rest: parity with Keras on
+    TFLM (state reset between windows), the smallest arena (bisection to 64 bytes, a child
+    process per try), MACs, and Vela's estimate for Ethos-U55-128 and U65-256. The first
+    artifact that passes is written to DIR/mcu/ (model_data.cc/.h, model_ops.h,
+    model_config.h, main.cc) and the report to the manifest. Exit 1 if any fails parity.
+    Needs the [mcu] extra.
+    """
+    from ..parity import Tolerance  # noqa: PLC0415
+    from ..targets import mcu as target  # noqa: PLC0415
+    from ..targets.mcu import arena, build  # noqa: PLC0415
+
+    target.require_extra()
+    arena.parse_margin(margin)
+    log = lambda m: err.print(m, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
+    manifest = manifest_file.load(directory)
+    problem = registry.problem_from_manifest(manifest)
+    validate.inputs_fit(samples, problem.input_shape, "--samples")
+    screened = build.screen(directory, log)  # refusals before the reference loads TensorFlow
+    ref = reference_runner(directory, manifest, reference)
+    document = build.run(directory, problem, ref, Tolerance(**manifest.get("tolerance", {})),
+                         samples=samples, seed=seed, margin=margin, log=log, screened=screened)
+    if as_json:
+        emit_json(document)
+    else:
+        show(directory, document)
+    if not document["parity"]["passed"]:
+        failed = next(r for r in document["parity"]["results"] if not r["passed"])
+        err.print(f"[red]TFLM parity failed[/]: {failed['artifact']}: {failed['reason']}",
+                  highlight=False, soft_wrap=True)
+        raise typer.Exit(1)

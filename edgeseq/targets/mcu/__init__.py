@@ -1,0 +1,23 @@
+"""The microcontroller target: TensorFlow Lite Micro (TFLM) and Arm Ethos-U.
+
+One job a file: `flatbuffer` reads a .tflite graph, `compatibility` refuses what TFLM cannot
+run, `tflm_worker` runs TFLM in a child process (parity and arena tries), `arena` bisects the
+smallest arena (MACs come from edgeseq.flops), `vela` asks Arm's compiler for its estimate, `pack`
+writes the C sources and `build` puts them together for `edgeseq mcu`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+from ...errors import EdgeseqError
+
+#: import name → distribution, for the message when the extra is missing
+EXTRA = {"tflite_micro": "tflite-micro", "ethosu": "ethos-u-vela"}
+
+
+def require_extra() -> None:
+    missing = [dist for module, dist in EXTRA.items() if importlib.util.find_spec(module) is None]
+    if missing:
+        raise EdgeseqError(f"`edgeseq mcu` needs the [mcu] extra ({', '.join(missing)} missing): "
+                           "pip install 'edgeseq[mcu]'")

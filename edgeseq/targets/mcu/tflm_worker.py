@@ -1,0 +1,106 @@
+"""TFLM in a child process. A too-small arena raises, a very small one (or a kernel fault)
+kills the process with a signal (TOOLCHAIN.md): in a child, either is a reported failure
+and the CLI lives on.
+
+Child: `python -m edgeseq.targets.mcu.tflm_worker MODEL ARENA [INPUTS.npy OUTPUTS.npy]`.
+With inputs it runs them (state reset between sequences) and saves the outputs; without,
+it is an arena try: load, allocate, and invoke twice with a reset between (zeros in), which
+is everything a device does with the arena. The last stdout line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ...runtimes.base import Runner, TensorSpec
+
+TIMEOUT_S = 900
+
+
+class TflmFailed(Exception):
+    """TFLM refused or crashed; the message is one line."""
+
+
+def _run_child(model: Path, arena: int, inputs: Path | None = None, outputs: Path | None = None) -> None:
+    command = [sys.executable, "-m", __name__, str(model), str(arena)]
+    if inputs is not None:
+        command += [str(inputs), str(outputs)]
+    try:
+        child = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise TflmFailed(f"TFLM did not finish within {TIMEOUT_S} s") from None
+    if child.returncode < 0:
+        name = signal.Signals(-child.returncode).name
+        raise TflmFailed(f"TFLM crashed ({name}) with a {arena:,}-byte arena")
+    lines = [line for line in child.stdout.splitlines() if line.startswith("{")]
+    outcome = json.loads(lines[-1]) if lines else {"ok": False}
+    if not outcome["ok"]:
+        # TFLM's own words (MicroPrintf) come before our JSON line, on stdout or stderr.
+        said = [line.strip() for line in (child.stdout + "\n" + child.stderr).split("Traceback")[0].splitlines()
+                if line.strip() and not line.startswith("{")]
+        reason = outcome.get("reason") or f"TFLM child exited with code {child.returncode}"
+        raise TflmFailed(reason + (f"; TFLM: {said[0]}" if said else ""))
+
+
+def failure(model: Path, arena: int) -> str | None:
+    """Why the model does not load and run with an arena of `arena` bytes (in a child), or
+    None when it does."""
+    try:
+        _run_child(model, arena)
+    except TflmFailed as exc:
+        return str(exc)
+    return None
+
+
+def fits(model: Path, arena: int) -> bool:
+    return failure(model, arena) is None
+
+
+class IsolatedTflm(Runner):
+    """A Runner for parity whose every call runs TFLM in a child; TflmFailed on a crash."""
+
+    runtime = "tflm"
+
+    def __init__(self, path: Path, arena_size: int):
+        self.path, self.arena_size = Path(path), arena_size
+        # one input and one output, as TflmRunner has; their shapes are the child's to read
+        self.inputs = [TensorSpec("input", (None,), "float32")]
+        self.outputs = [TensorSpec("output", (None,), "float32")]
+
+    def infer(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        with tempfile.TemporaryDirectory(prefix="edgeseq-tflm-") as tmp:
+            inputs, outputs = Path(tmp) / "inputs.npy", Path(tmp) / "outputs.npy"
+            np.save(inputs, feed["input"])
+            _run_child(self.path, self.arena_size, inputs, outputs)
+            return {"output": np.load(outputs)}
+
+
+def _child(argv: list[str]) -> int:
+    from ...errors import EdgeseqError  # noqa: PLC0415
+    from ...runtimes.tflm_runner import TflmRunner  # noqa: PLC0415
+
+    model, arena = Path(argv[0]), int(argv[1])
+    try:
+        runner = TflmRunner(model, arena)
+        if len(argv) > 2:
+            np.save(argv[3], runner.run_array(np.load(argv[2])))
+        else:
+            probe = np.zeros((2, *runner.inputs[0].shape[1:]), np.float32)
+            runner.run_array(probe)
+    except (EdgeseqError, RuntimeError, ValueError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        print(json.dumps({"ok": False, "reason": first}), flush=True)
+        return 3
+    print(json.dumps({"ok": True}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child(sys.argv[1:]))
