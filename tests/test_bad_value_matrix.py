@@ -88,6 +88,8 @@ KINDS: dict[str, dict[str, str]] = {
                "wrong suffix": "{root}/table.csv"},
     "arch": {"unknown value": "nosuch", "empty": ""},
     "margin": {"non-numeric": "lots", "negative": "-5%", "empty": "", "huge": "1" * 400 + "%"},
+    "tolerance": {"non-numeric": "x", "negative": "-1", "empty": "", "unknown value": "nosuch:1e-5",
+                  "negative named": "output:-1"},
     # an architecture name or a .keras file of the user's
     "subject": {"unknown value": "nosuch", "missing path": "{root}/missing.keras",
                 "directory-for-file": "{root}/dir.keras", "empty file": "{root}/empty.keras",
@@ -115,8 +117,9 @@ KIND_OF = {
     "text": "text", "input_file": "npy in", "calibration_file": "npy in",
     "model": "model", "directories": "export dir", "directory": "export dir",
     "out_dir": "out dir", "plot": "png out", "margin": "margin",
+    "atol": "tolerance", "rtol": "tolerance", "check_error_stat": "choice",
 }
-KIND_OF_ARGUMENT = {("train", "arch"): "arch", ("export", "arch"): "subject"}
+KIND_OF_ARGUMENT = {("train", "arch"): "arch", ("export", "arch"): "subject", ("compare", "models"): "model"}
 
 
 def kind_of(command: str, name: str) -> str | None:
@@ -132,8 +135,11 @@ def kind_of(command: str, name: str) -> str | None:
 GOOD = {"count": "1", "seed": "0", "text": "4,3,6,6,6", "npy in": "{root}/good.npy",
         "npz out": "{root}/fresh/out.npz", "npz in": "{root}/good.npz",
         "model": "{base}", "export dir": "{base}", "out dir": "{root}/fresh/out",
-        "png out": "{root}/fresh/plot.png", "arch": "vanilla", "subject": "vanilla", "margin": "25%"}
-GOOD_CHOICE = {"--runtime": "onnx", "--reference": "stored", "--format": "onnx", "--quantize": "none"}
+        "png out": "{root}/fresh/plot.png", "arch": "vanilla", "subject": "vanilla", "margin": "25%",
+        "tolerance": "1e-5"}
+GOOD_FOR = {("compare", "--load-outputs"): "{root}/good_outputs.npz"}
+GOOD_CHOICE = {"--runtime": "onnx", "--reference": "stored", "--format": "onnx", "--quantize": "none",
+               "--check-error-stat": "median"}
 
 # command → (arguments, options) of a command line that passes validation; {base} is the
 # export the command runs on.
@@ -146,6 +152,7 @@ BASES = {
     "info": (["{base}"], {}),
     "bench": (["{base}"], {"--calls": "1", "--keras-calls": "1", "--batch": "1"}),
     "mcu": (["{base}"], {"--reference": "stored"}),
+    "compare": (["{base}/model.onnx", "{base}/model.tflite"], {"--samples": "10"}),
     "list": ([], {}),
 }
 BASE_EXPORT = {"generate": "generative"}
@@ -155,6 +162,10 @@ OPTION_BASES = {
     ("predict", "--input-file"): (["{base}"], {}),
     ("predict", "--seed"): (["{base}"], {"--example": None}),
     ("export", "--calibration-file"): (["{root}/my_model.keras"], {"--out": "{root}/fresh/user"}),
+    # the bad model in second place, after a good reference
+    ("compare", "models"): (["{base}/model.onnx", "{value}"], {"--samples": "10"}),
+    ("compare", "--load-inputs"): (["{base}/model.onnx", "{base}/model.tflite"], {}),
+    ("compare", "--load-outputs"): (["{base}/model.onnx"], {"--load-inputs": "{root}/good.npz"}),
 }
 
 
@@ -188,6 +199,8 @@ def _argv(command: str, option: str | None, value: str | None, world: dict,
         pass
     elif option.startswith("-"):
         options[option] = value
+    elif any("{value}" in a for a in arguments):
+        arguments = [a.replace("{value}", value) for a in arguments]
     else:
         arguments = [value]
     base = base or BASE_EXPORT.get(command, "vanilla")
@@ -254,6 +267,9 @@ def world(untrained, tmp_path_factory):
     x = np.eye(10, dtype=np.float32)[np.array([4, 3, 6, 6, 6])]
     np.save(root / "good.npy", x)
     np.savez(root / "good.npz", input=x[np.newaxis])
+    from edgeseq.runtimes import open_runner  # a golden file: the model's own outputs on good.npz
+
+    np.savez(root / "good_outputs.npz", **open_runner(vanilla / "model.onnx").run({"input": x[np.newaxis]}))
     np.save(root / "wrong_shape.npy", x[:4])
     plus = np.eye(12, dtype=np.float32)[np.full(8, 10)]  # "++++++++" one-hot: valid one-hot
     np.save(root / "plus_signs.npy", plus)
@@ -331,7 +347,7 @@ def test_the_base_command_line_with_a_good_value_passes_validation(world, comman
         argv = _argv(command, None, None, world)
     else:
         kind = _kind_of_option(command, option)
-        good = GOOD_CHOICE[option] if kind == "choice" else GOOD[kind]
+        good = GOOD_CHOICE[option] if kind == "choice" else GOOD_FOR.get((command, option), GOOD[kind])
         argv = _argv(command, option, good, world)
     result = cli.invoke(app, argv)
     assert isinstance(result.exception, LongWorkStarted) or result.exit_code == 0, (argv, result.output)

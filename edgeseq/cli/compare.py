@@ -13,6 +13,7 @@ from .. import feeds, registry
 from .. import manifest as manifest_file
 from ..errors import EdgeseqError, InputError
 from ..runtimes import RUNTIMES, Runner, open_runner
+from . import validate
 from .app import JsonOption, command, emit_json, err, escape, fmt, out
 
 
@@ -111,6 +112,9 @@ def _describe(runner: Runner) -> dict:
     return {"runtime": runner.runtime, "artifact": str(runner.path)}
 
 
+MAX_TOP_K = 1000
+
+
 @command()
 def compare(
     models: Annotated[Optional[list[str]], typer.Argument(
@@ -133,9 +137,10 @@ def compare(
         "--check-error-stat", help="Which statistic of the per-element error must fit the tolerance: "
                                    "max (every element), mean, median or quantile:Q.")] = "max",
     top_k: Annotated[Optional[int], typer.Option(
-        "--top-k", min=1, help="Also require the same top-K classes on every row of classifier outputs.")] = None,
-    samples: Annotated[int, typer.Option(min=1, help="Number of generated inputs.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Seed for the generated inputs.")] = 1234,
+        "--top-k", min=1, max=MAX_TOP_K,
+        help="Also require the same top-K classes on every row of classifier outputs.")] = None,
+    samples: Annotated[int, typer.Option(min=1, max=validate.MAX_SAMPLES, help="Number of generated inputs.")] = 1000,
+    seed: Annotated[int, typer.Option(min=0, max=validate.SEED_MAX, help="Seed for the generated inputs.")] = 1234,
     per_layer: Annotated[bool, typer.Option(
         "--per-layer", help="With a .keras reference: every layer's output against the .onnx/.tflite "
                             "tensors of the same layer, and the first layer over tolerance.")] = False,
@@ -160,11 +165,20 @@ def compare(
     if models and load_outputs and load_inputs is None:
         raise InputError("--load-outputs with a model to run needs --load-inputs: the inputs the "
                          "loaded outputs were made from")
-    for path in (save_inputs, save_outputs):
-        if path is not None and path.suffix != ".npz":
-            raise InputError(f"{path}: saved arrays are .npz files; give a name ending in .npz")
+    for path, option in ((save_inputs, "--save-inputs"), (save_outputs, "--save-outputs")):
+        if path is not None:  # before any model runs: a bad path must not cost the run
+            validate.output_file(path, option, suffixes=(".npz",))
 
     runners = [_open(m) for m in models]
+    if runners:
+        names = {spec.name for spec in runners[0].outputs}
+        named = {spec.split(":", 1)[0] for spec in (atol or []) + (rtol or []) if ":" in spec}
+        if named - names:
+            raise InputError(f"--atol/--rtol name output {sorted(named - names)[0]!r}; the reference's "
+                             f"outputs are {', '.join(sorted(names))}")
+        if load_inputs is None:
+            shape = tuple(d or 1 for d in runners[0].inputs[0].shape[1:])
+            validate.inputs_fit(samples, shape, "--samples")
     loaded = [({"runtime": "loaded", "artifact": str(p)}, feeds.load(p, "outputs")) for p in load_outputs]
     problem, gated = _problem(runners[0]) if runners else (None, {})
     atols = parse_per_output(atol or [], gated.get("atol", ATOL), "--atol")
