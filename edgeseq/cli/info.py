@@ -49,6 +49,7 @@ def info(
             table.add_row("output", f"{spec['name']} {spec['shape']} {spec['dtype']}")
         table.add_row("ops", ", ".join(f"{op}×{n}" for op, n in d["ops"].items()))
         table.add_row("recurrent", ", ".join(d["recurrent_ops"]) or "none")
+        table.add_row("recurrence", d["recurrence"])
         table.add_row("loops", "[red]" + ", ".join(d["loop_ops"]) + "[/]" if d["loop_ops"] else "none")
         table.add_row("bytes", f"{d['bytes']:,}")
         table.add_row("sha256", d["sha256"])

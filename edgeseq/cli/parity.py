@@ -10,6 +10,7 @@ import typer
 from .. import manifest as manifest_file
 from .. import registry
 from ..errors import EdgeseqError, InputError
+from ..quiet_tensorflow import import_tensorflow
 from ..runtimes import DEVICE_RUNTIMES, open_runner
 from .app import (
     JsonOption,
@@ -43,6 +44,7 @@ def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, referen
     elif not keras_installed():
         raise EdgeseqError("--reference keras needs TensorFlow: pip install 'edgeseq[train]'")
     else:
+        import_tensorflow()
         ref = open_runner(directory / "model.keras", "keras")
     return check(problem, ref, candidates, samples=samples, seed=seed, tolerance=tolerance)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__, graph
+from .. import __version__, error_text, graph
 from .. import manifest as manifest_file
 from ..atomic import write_json
 from ..errors import CheckFailed, EdgeseqError
@@ -86,8 +86,7 @@ def _convert_variants(arch: Architecture, saved_twin: Path, route: str, staging:
                     info = to_onnx_quantized.convert(staging / "model.onnx", arch.problem, path, variant)
                     outcomes[variant] = {"ok": True, "path": str(path), "info": info}
                 except Exception as exc:  # onnxruntime.quantization's errors vary by op
-                    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                    outcomes[variant] = {"ok": False, "reason": f"quantizer error: {first[:300]}"}
+                    outcomes[variant] = {"ok": False, "reason": f"quantizer error: {error_text.cause(exc)}"}
         for variant in wanted:
             outcome = outcomes[variant]
             if outcome["ok"]:
@@ -151,9 +150,10 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
                 else:
                     route = to_tflite.save_twin(arch, model, problem, twin_dir)
                     info = to_tflite.convert(twin_dir, problem, path, route=route)
-            except Exception as exc:  # the converters' own errors, first line
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-                raise EdgeseqError(f"{arch.name}: {fmt} conversion failed: {first}") from None
+            except EdgeseqError:
+                raise
+            except Exception as exc:  # the converters' own errors, cut around their cause
+                raise EdgeseqError(f"{arch.name}: {fmt} conversion failed: {error_text.cause(exc)}") from None
             converted.append((path, info | {"variant": "fp32"}))
         pause_points.reach("staged")
         variants, rejected = _convert_variants(arch, twin_dir, route, staging, formats, quantize, log)
@@ -184,6 +184,8 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
         for path, info in converted:
             runtime = info["format"]
             ops = graph.summary(path, runtime) if runtime in graph.RECURRENT_OPS else {}
+            if ops and info.get("variant") != "floor":
+                info = info | {"route": graph.describe_route(info["route"], ops, _has_recurrence(model))}
             artifacts.append(manifest_file.describe_file(path) | info | ops)
 
         document = {
@@ -216,6 +218,24 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
     finally:
         shutil.rmtree(twin_dir.parent, ignore_errors=True)
     return document
+
+
+def _has_recurrence(model) -> bool:
+    """Whether the Keras model holds a recurrent layer (inside wrappers and submodels too),
+    so that a graph without loops or recurrent ops reads as unrolled rather than as none."""
+    import keras  # noqa: PLC0415
+
+    def walk(layer):
+        yield layer
+        for attr in ("layer", "forward_layer", "backward_layer"):
+            inner = getattr(layer, attr, None)
+            if isinstance(inner, keras.layers.Layer):
+                yield from walk(inner)
+        for sub in getattr(layer, "layers", None) or []:
+            yield from walk(sub)
+
+    return any(isinstance(layer, keras.layers.RNN) or type(layer).__name__.startswith("ConvLSTM")
+               for layer in walk(model))
 
 
 def export_untrained(arch: Architecture, out_dir: Path, seed: int = 0, **options) -> dict:

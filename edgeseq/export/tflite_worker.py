@@ -56,7 +56,7 @@ def convert_isolated(arch_name: str, saved_twin: Path, route: str, out_dir: Path
 
 
 def _main(arch_name: str, saved_twin: str, route: str, out_dir: str, *variants: str) -> None:
-    from edgeseq import registry  # noqa: PLC0415
+    from edgeseq import error_text, registry  # noqa: PLC0415
     from edgeseq.export import pause_points, to_tflite  # noqa: PLC0415
 
     arch = registry.get(arch_name)
@@ -69,9 +69,8 @@ def _main(arch_name: str, saved_twin: str, route: str, out_dir: str, *variants: 
             with contextlib.redirect_stdout(sys.stderr):  # converter chatter off the protocol
                 info = to_tflite.convert(Path(saved_twin), arch.problem, path, variant, route)
             outcome = {"ok": True, "path": str(path), "info": info}
-        except Exception as exc:  # the converter's own errors: report the first line
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            outcome = {"ok": False, "reason": f"converter error: {first[:300]}"}
+        except Exception as exc:  # the converter's own errors, cut around their cause
+            outcome = {"ok": False, "reason": f"converter error: {error_text.cause(exc)}"}
         print(json.dumps({"variant": variant, "status": "end", "outcome": outcome}),
               file=protocol, flush=True)
 

@@ -31,8 +31,9 @@ VARIANTS = {
                 "supported_ops": ["EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8"]},
 }
 #: how a conversion twin reaches the converter (recorded per artifact in the manifest)
-TF_KERAS_ROUTE = "tf_keras twin at batch 1 → TFLiteConverter (fused LSTM)"
-KERAS3_ROUTE = "Keras 3 model at batch 1 → TFLiteConverter (recurrences as WHILE)"
+#: (the pipeline appends what the converted graph holds: graph.describe_route)
+TF_KERAS_ROUTE = "tf_keras twin at batch 1 → TFLiteConverter"
+KERAS3_ROUTE = "Keras 3 model at batch 1 → TFLiteConverter"
 #: calibration inputs drawn from the problem's generator for full-integer variants
 REPRESENTATIVE_SAMPLES = 256
 CALIBRATION_SEED = 2024

@@ -10,11 +10,13 @@ which.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .. import error_text
 from ..architectures import Training
 from ..errors import EdgeseqError
 from ..problems.user_inputs import UserInputs
@@ -63,13 +65,17 @@ def load_keras(path: Path, unsafe: bool):
         if "safe_mode" in str(exc) or "Lambda" in str(exc):
             raise EdgeseqError(f"{path} carries Python code (a Lambda layer); refused in safe "
                                "mode. Pass --unsafe only if you trust the file") from None
-        raise EdgeseqError(f"{path} is not a loadable Keras model ({_first_line(exc)})") from None
+        raise _not_loadable(path, exc) from None
     except Exception as exc:  # zip, h5 and deserialization errors of every kind
-        raise EdgeseqError(f"{path} is not a loadable Keras model ({_first_line(exc)})") from None
+        raise _not_loadable(path, exc) from None
 
 
-def _first_line(exc: Exception) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+def _not_loadable(path: Path, exc: Exception) -> EdgeseqError:
+    missing = re.search(r"Could not locate (?:class|function) '([^']+)'", str(exc))
+    if missing:
+        return EdgeseqError(f"{path} uses a custom class Keras cannot find ({missing.group(0)}): "
+                            "pass --custom-objects module.py (the module that registers it) with --unsafe")
+    return EdgeseqError(f"{path} is not a loadable Keras model ({error_text.cause(exc)})")
 
 
 def load(path: Path, unsafe: bool = False, calibration: Path | None = None) -> UserModel:

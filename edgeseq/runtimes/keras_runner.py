@@ -13,6 +13,9 @@ class KerasRunner(Runner):
     runtime = "keras"
 
     def __init__(self, path: Path | None = None, model=None):
+        from ..quiet_tensorflow import import_tensorflow  # noqa: PLC0415
+
+        import_tensorflow()
         import keras  # noqa: PLC0415 - deliberately lazy: the device install has no Keras
 
         self._to_numpy = keras.ops.convert_to_numpy
