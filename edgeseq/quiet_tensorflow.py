@@ -14,6 +14,7 @@ Keras (train, export, parity against Keras).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -24,31 +25,42 @@ def quiet_environment() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-def import_tensorflow():
-    """`import tensorflow` with fd 2 captured; the capture is replayed if the import fails,
-    so a broken install still says why."""
-    quiet_environment()
-    if "tensorflow" in sys.modules:
-        return sys.modules["tensorflow"]
+@contextlib.contextmanager
+def captured_stderr(replay_on_error: bool = True):
+    """fd 2 into a temporary file for the length of the block: C++ libraries write there
+    directly, past sys.stderr. What was captured is replayed if the block raises something
+    other than edgeseq's own errors, so a real failure still says why."""
+    from .errors import EdgeseqError  # noqa: PLC0415
+
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as capture:
         os.dup2(capture.fileno(), 2)
         try:
-            import tensorflow as tf  # noqa: PLC0415
-
-            # Device discovery logs "failed call to cuInit" on a machine without a GPU, and
-            # after a captured import that line ignores TF_CPP_MIN_LOG_LEVEL (measured): run
-            # the discovery inside the capture too.
-            tf.config.list_physical_devices()
-        except BaseException:
+            yield
+        except BaseException as exc:
             os.dup2(saved, 2)
-            capture.seek(0)
-            sys.stderr.write(capture.read().decode(errors="replace"))
+            if replay_on_error and not isinstance(exc, EdgeseqError):
+                capture.seek(0)
+                sys.stderr.write(capture.read().decode(errors="replace"))
             raise
         finally:
             os.dup2(saved, 2)
             os.close(saved)
+
+
+def import_tensorflow():
+    """`import tensorflow` with fd 2 captured."""
+    quiet_environment()
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    with captured_stderr():
+        import tensorflow as tf  # noqa: PLC0415
+
+        # Device discovery logs "failed call to cuInit" on a machine without a GPU, and
+        # after a captured import that line ignores TF_CPP_MIN_LOG_LEVEL (measured): run
+        # the discovery inside the capture too.
+        tf.config.list_physical_devices()
     tf.get_logger().setLevel("ERROR")
     try:
         from absl import logging as absl_logging  # noqa: PLC0415 - a TensorFlow dependency

@@ -123,7 +123,6 @@ def test_lambda_is_refused_unless_unsafe(models, tmp_path):
 
 
 @pytest.mark.parametrize("case, message", [
-    ("two_outputs", "one input and one output"),
     ("missing", "not found"),
     ("not_a_model", "not a loadable Keras model"),
 ])
@@ -137,9 +136,10 @@ def test_unexportable_files_are_one_line_exit_2(models, tmp_path, case, message)
     assert not (tmp_path / "out" / "manifest.json").exists()
 
 
-def test_user_models_refuse_quantization(models, tmp_path):
+def test_quantizing_a_user_model_needs_calibration_data(models, tmp_path):
     result = run("export", models["lstm"], "--out", tmp_path / "q", "-q", "int8")
-    assert result.exit_code == 2 and "task metric" in result.stderr
+    assert result.exit_code == 2 and "--calibration-file" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_masked_time_distributed_keeps_the_mask_when_folded_for_onnx(models, tmp_path):

@@ -25,7 +25,9 @@ from .parity_tables import show_parity
 
 @command()
 def export(
-    arch: Annotated[str, typer.Argument(help="Architecture name (see `edgeseq list`), or a .keras file of your own.")],
+    arch: Annotated[str, typer.Argument(
+        help="Architecture name (see `edgeseq list`), or a model of your own: a .keras file, a legacy "
+             ".h5 file, or a TF SavedModel directory (or its saved_model.pb).")],
     out_dir: Annotated[Optional[Path], typer.Option(
         "--out", help="Artifact directory; default exported/ARCH (exported/<file stem> for a .keras file).")] = None,
     formats: Annotated[Optional[list[str]], typer.Option(
@@ -37,31 +39,53 @@ def export(
              "is kept only if its task metric stays within the gate.")] = None,
     seed: Annotated[int, typer.Option(help="Training seed, used when there is no model.keras yet.")] = 0,
     calibration_file: Annotated[Optional[Path], typer.Option(
-        "--calibration-file", help="A .keras model's parity inputs: a .npy of example inputs "
-                                   "(default: uniform [0,1) floats, or token ids below the Embedding's "
-                                   "input_dim).")] = None,
+        "--calibration-file", help="Your model's example inputs: an .npy (one input) or an .npz with one "
+                                   "array per input name. A quarter of the rows is held out for parity "
+                                   "and the quantization gate, the rest calibrates int8. Default: uniform "
+                                   "[0,1) floats, or token ids below the Embedding's input_dim; required "
+                                   "with --quantize.")] = None,
+    labels: Annotated[Optional[Path], typer.Option(
+        "--labels", help="Targets of the calibration rows (.npy, or .npz by output name): quantized "
+                         "variants are then gated on --metric instead of fidelity to Keras.")] = None,
+    metric: Annotated[Optional[str], typer.Option(
+        "--metric", help="With --labels: accuracy or mae.")] = None,
+    sequence_length: Annotated[Optional[int], typer.Option(
+        "--sequence-length", min=1, help="For a model whose time axis is variable (None): the length "
+                                         "the TFLite file is fixed at (default: the calibration rows' "
+                                         "length). ONNX keeps the axis variable.")] = None,
+    custom_objects: Annotated[Optional[Path], typer.Option(
+        "--custom-objects", help="A .py module that defines and registers your custom layers; it is "
+                                 "imported (its code runs) before loading, so it requires --unsafe.")] = None,
     unsafe: Annotated[bool, typer.Option(
-        "--unsafe", help="Load a .keras file even if it carries Python code (Lambda layers). "
-                         "Only for files you trust.")] = False,
+        "--unsafe", help="Load a model file even if it carries Python code (Lambda layers), and allow "
+                         "--custom-objects to run its module. Only for files you trust.")] = False,
     as_json: JsonOption = False,
 ):
     """Convert ARCH to ONNX and TFLite, check parity with Keras, write manifest.json.
 
-    Uses OUT/model.keras when present and trains it first otherwise. A .keras file of your own
-    is exported the same way, gated on the fp32 tolerance. Artifacts are converted into a new
+    Uses OUT/model.keras when present and trains it first otherwise. A model of your own
+    (.keras, .h5, SavedModel; several inputs or outputs and a variable time axis are fine) is
+    exported the same way, gated on the fp32 tolerance; its quantized variants are gated on
+    --labels/--metric, or else on fidelity to Keras on held-out calibration rows. Artifacts are converted into a new
     generation and replace the previous ones, in one switch, only when parity passes.
     """
     variants = _variants(quantize or [])
-    require_train_extra("export")
-    if arch.endswith(".keras") or Path(arch).is_file():
+    user_options = (calibration_file, labels, metric, sequence_length, custom_objects)
+    if arch not in registry.ARCHITECTURES and (Path(arch).suffix in (".keras", ".h5", ".hdf5")
+                                               or Path(arch).exists()):
+        require_train_extra("export")
         from ..export import user_model  # noqa: PLC0415 - imports Keras
 
-        subject = user_model.load(Path(arch), unsafe=unsafe, calibration=calibration_file)
+        subject = user_model.load(Path(arch), unsafe=unsafe, calibration=calibration_file,
+                                  custom_objects=custom_objects, sequence_length=sequence_length,
+                                  labels=labels, metric=metric, quantize=bool(variants))
     else:
         subject = registry.get(arch)
-        if calibration_file is not None or unsafe:
-            raise EdgeseqError("--calibration-file and --unsafe apply to a .keras file, not to "
+        if any(o is not None for o in user_options) or unsafe:
+            raise EdgeseqError("--calibration-file, --labels, --metric, --sequence-length, "
+                               "--custom-objects and --unsafe apply to a model of your own, not to "
                                f"the built-in architecture {arch!r}")
+        require_train_extra("export")
     from ..export.pipeline import FORMATS  # noqa: PLC0415 - imports TF
     from ..export.pipeline import export as run_export
 

@@ -32,7 +32,8 @@ def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, referen
                   for a in manifest["artifacts"]
                   if a["format"] in DEVICE_RUNTIMES and a.get("variant") != "floor"]
     if reference == "auto":
-        reference = "keras" if keras_installed() else "stored"
+        # an export without model.keras (a user's SavedModel) has only its stored outputs
+        reference = "keras" if keras_installed() and (directory / "model.keras").is_file() else "stored"
     if reference == "stored":
         if manifest_file.entry(manifest, FILE) is None:
             raise InputError(f"{directory} has no stored {FILE}; re-export it, or install "
