@@ -29,14 +29,15 @@ def export(
         help="Architecture name (see `edgeseq list`), or a model of your own: a .keras file, a legacy "
              ".h5 file, or a TF SavedModel directory (or its saved_model.pb).")],
     out_dir: Annotated[Optional[Path], typer.Option(
-        "--out", help="Artifact directory; default exported/ARCH (exported/<file stem> for a .keras file).")] = None,
+        "--out", help="Artifact directory; default exported/ARCH (exported/STEM for your own model file).")] = None,
     formats: Annotated[Optional[list[str]], typer.Option(
         "--format", help="onnx and/or tflite (repeatable); default both.")] = None,
     quantize: Annotated[Optional[list[str]], typer.Option(
         "--quantize", "-q",
         help="Also write quantized variants (repeatable): none, float16 (TFLite), dynamic "
              "(dynamic-range int8), int8 (full integer / static QDQ), int16x8 (TFLite). A variant "
-             "is kept only if its task metric stays within the gate.")] = None,
+             "is kept only if its task metric stays within the gate (your own model: fidelity to Keras "
+             "on held-out --calibration-file rows, or --labels with --metric).")] = None,
     seed: Annotated[int, typer.Option(help="Training seed, used when there is no model.keras yet.")] = 0,
     calibration_file: Annotated[Optional[Path], typer.Option(
         "--calibration-file", help="Your model's example inputs: an .npy (one input) or an .npz with one "
