@@ -128,6 +128,14 @@ def test_custom_objects_module_loads_a_registered_layer_only_with_unsafe(tmp_pat
                    "--unsafe", "--json")
     assert accepted.exit_code == 0, accepted.output
     assert all(r["passed"] for r in json.loads(accepted.stdout)["parity"]["results"])
+    # later, in a process that never imported the module: the stored Keras outputs still judge
+    import keras
+
+    keras.saving.get_custom_objects().pop("user>ScaleShift", None)
+    keras_reference = run("parity", tmp_path / "out", "--reference", "keras")
+    assert keras_reference.exit_code == 2 and "--reference stored" in keras_reference.stderr
+    assert one_line(keras_reference)
+    assert run("parity", tmp_path / "out", "--reference", "stored").exit_code == 0
 
 
 def _trained_classifier(tmp_path):

@@ -72,8 +72,8 @@ def export(
     """
     variants = _variants(quantize or [])
     user_options = (calibration_file, labels, metric, sequence_length, custom_objects)
-    if arch not in registry.ARCHITECTURES and (Path(arch).suffix in (".keras", ".h5", ".hdf5")
-                                               or Path(arch).exists()):
+    if arch not in registry.ARCHITECTURES and (Path(arch).suffix in (".keras", ".h5", ".hdf5", ".pb")
+                                               or Path(arch).exists() or "/" in arch):
         require_train_extra("export")
         from ..export import user_model  # noqa: PLC0415 - imports Keras
 
