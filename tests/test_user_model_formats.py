@@ -76,6 +76,9 @@ def test_two_inputs_and_two_outputs_keep_their_names_in_every_format(files, tmp_
     wrong = run("predict", out / "model.onnx", "--input-file", tmp_path / "wrong.npz")
     assert wrong.exit_code == 2 and "side" in wrong.stderr and one_line(wrong)
     assert run("parity", out).exit_code == 0
+    bench = run("bench", out, "--calls", "5", "--keras-calls", "1", "--batch", "2", "--json")
+    assert bench.exit_code == 0, bench.output
+    assert {r["runtime"] for r in json.loads(bench.stdout)["results"]} >= {"onnx", "tflite", "keras-call"}
 
 
 def test_a_variable_time_axis_stays_dynamic_in_onnx_and_is_fixed_in_tflite(files, tmp_path):
