@@ -257,7 +257,8 @@ def measure(job: dict) -> dict:
     directory, path = Path(job["directory"]), Path(job["path"])
     problem = registry.problem_from_manifest(manifest_file.load(directory))
     inputs, _ = problem.generate(job["batch"], np.random.default_rng(INPUT_SEED))
-    one = inputs[:1]
+    # a user's model with several inputs draws name → batch; every other model one array
+    one = {n: a[:1] for n, a in inputs.items()} if isinstance(inputs, dict) else inputs[:1]
     baseline = peak_rss_mb()
     if job["kind"] == "device":
         call_one, call_batch, floor_call, timings = _device(job, path, one, inputs)
@@ -274,8 +275,8 @@ def measure(job: dict) -> dict:
         "runtime": job["runtime"], "variant": job["variant"], "file": path.name,
         **latency(times), "warmup": warmup,
         "throughput_per_s": calls / float(times.sum()),
-        "batch": len(inputs), "batch_calls": batch_calls, "batch_file": timings.pop("batch_file", None),
-        "batch_throughput_per_s": len(inputs) * batch_calls / float(batch_times.sum()),
+        "batch": job["batch"], "batch_calls": batch_calls, "batch_file": timings.pop("batch_file", None),
+        "batch_throughput_per_s": job["batch"] * batch_calls / float(batch_times.sum()),
         **timings,
         "bytes": path.stat().st_size,
         "peak_rss_mb": peak, "baseline_rss_mb": baseline,
@@ -303,13 +304,13 @@ def _device(job: dict, path: Path, one: np.ndarray, inputs: np.ndarray):
     runner = open_runner(path, job["runtime"])  # checks the manifest's sha256, then loads
     loaded = time.perf_counter()
     # Feeds bound once, outside the timed calls, as an application would hold them.
-    feed_one, feed_batch = runner.bind({"input": one}), runner.bind({"input": inputs})
+    feed_one, feed_batch = runner.bind(_feed(one)), runner.bind(_feed(inputs))
     runner.infer(feed_one)  # the first call allocates; keep it out of load_ms and the timings
     first = time.perf_counter()
 
     def floor_call():
         floor = open_runner(Path(job["floor"]), job["runtime"], floor_ok=True)
-        floor_one = floor.bind({"input": one})
+        floor_one = floor.bind({"input": next(iter(_feed(one).values()))})  # the first input's shape
         return (lambda: floor.infer(floor_one)), Path(job["floor"]).name, job.get("floor_source")
 
     timings = {"import_ms": (imported - start) * 1e3, "load_ms": (loaded - imported) * 1e3,
@@ -321,6 +322,11 @@ def _device(job: dict, path: Path, one: np.ndarray, inputs: np.ndarray):
         timings["batch_file"] = Path(job["batch_path"]).name
     return (lambda: runner.infer(feed_one)), (lambda: batch_runner.infer(feed_batch)), \
         (floor_call if job.get("floor") else None), timings
+
+
+def _feed(batch) -> dict:
+    """A batch as a feed: runners bind a one-entry feed to their single input by position."""
+    return batch if isinstance(batch, dict) else {"input": batch}
 
 
 def _keras(job: dict, path: Path, one: np.ndarray, inputs: np.ndarray, input_shape):
@@ -338,8 +344,8 @@ def _keras(job: dict, path: Path, one: np.ndarray, inputs: np.ndarray, input_sha
     def calls_of(r):
         if predict:
             return (lambda: r.model.predict(one, verbose=0),
-                    lambda: r.model.predict(inputs, batch_size=len(inputs), verbose=0))
-        return (lambda: r.run_array(one)), (lambda: r.run_array(inputs))
+                    lambda: r.model.predict(inputs, batch_size=job["batch"], verbose=0))
+        return (lambda: r.run(_feed(one))), (lambda: r.run(_feed(inputs)))
 
     call_one, call_batch = calls_of(runner)
     call_one()
@@ -348,7 +354,10 @@ def _keras(job: dict, path: Path, one: np.ndarray, inputs: np.ndarray, input_sha
     def floor_call():
         flat = int(np.prod(input_shape))
         model = keras.Sequential([keras.Input(tuple(input_shape)), keras.layers.Reshape((flat,))])
-        return calls_of(KerasRunner(model=model))[0], "keras.Sequential([Reshape])", "in memory"
+        floor, first = KerasRunner(model=model), next(iter(_feed(one).values()))  # the first input's shape
+        call = ((lambda: floor.model.predict(first, verbose=0)) if predict
+                else (lambda: floor.run({"input": first})))
+        return call, "keras.Sequential([Reshape])", "in memory"
 
     timings = {"import_ms": (imported - start) * 1e3, "load_ms": (loaded - imported) * 1e3,
                "first_call_ms": (first - loaded) * 1e3}

@@ -60,10 +60,28 @@ def summary(path: Path, runtime: str) -> dict:
     counts = op_counts(path, runtime)
     recurrent = {op: n for op, n in counts.items() if op in RECURRENT_OPS.get(runtime, ())}
     loops = {op: n for op, n in counts.items() if is_loop_op(runtime, op)}
+    fused = bool(recurrent) and not loops
     return {
         "ops": dict(sorted(counts.items())),
         "recurrent_ops": recurrent,
         "loop_ops": loops,
         # "fused": the recurrence is carried by native recurrent ops and by no loop
-        "fused": bool(recurrent) and not loops,
+        "fused": fused,
+        "recurrence": "fused" if fused else "loop" if loops else "mixed" if recurrent else "none",
     }
+
+
+def describe_route(route: str, summary: dict, recurrent_layers: bool) -> str:
+    """A converter route with what the file holds, read from its graph: the route alone
+    (the tf_keras twin, say) promises fusion that a GRU or a masked LSTM does not get."""
+    if summary["recurrence"] == "fused":
+        held = "fused " + ", ".join(f"{op}×{n}" for op, n in summary["recurrent_ops"].items())
+    elif summary["recurrence"] in ("loop", "mixed"):
+        held = "recurrences as loops: " + ", ".join(f"{op}×{n}" for op, n in summary["loop_ops"].items())
+        if summary["recurrent_ops"]:
+            held += " beside " + ", ".join(f"{op}×{n}" for op, n in summary["recurrent_ops"].items())
+    elif recurrent_layers:
+        held = "recurrences unrolled into plain ops (no loop, no recurrent op)"
+    else:
+        held = "no recurrent layer"
+    return f"{route} ({held})"

@@ -76,6 +76,12 @@ def is_fp32(variant: str) -> bool:
 
 def metric_gate(metric: Metric, reference: float, value: float) -> str | None:
     """Why a quantized variant's task metric is not good enough, or None."""
+    if metric.threshold is not None:
+        if metric.higher_is_better and value < metric.threshold:
+            return f"{metric.name} {value:.4f} is below {metric.threshold:g}"
+        if not metric.higher_is_better and value > metric.threshold:
+            return f"{metric.name} {value:.4f} exceeds {metric.threshold:g}"
+        return None
     if metric.higher_is_better:
         floor = reference - MAX_METRIC_DROP
         if value < floor:
@@ -144,14 +150,18 @@ def check(problem: Problem, reference: Runner, candidates: list[tuple[str, Runne
     else:
         inputs, targets = problem.generate(samples, np.random.default_rng(seed))
     feed = dict(inputs) if isinstance(inputs, Mapping) else {reference.inputs[0].name: inputs}
+    samples = len(next(iter(feed.values())))
     expected = reference.run(feed)
+    targets = problem.reference_targets(targets, expected)
     first = next(iter(expected))
     results = []
     for variant, runner in candidates:
         outputs = paired(expected, runner.run(feed))
-        report = compare(problem, inputs, targets, expected[first], outputs[0][1], tolerance, variant)
+        report = compare(problem.for_output(first), inputs, targets, expected[first], outputs[0][1],
+                         tolerance, variant)
         if len(outputs) > 1:  # every output must pass; the top level is the first one's
-            per_output = {name: compare(problem, inputs, targets, expected[name], out, tolerance, variant)
+            per_output = {name: compare(problem.for_output(name), inputs, targets, expected[name], out,
+                                        tolerance, variant)
                           for name, out in outputs}
             report["outputs"] = per_output
             failed = [f"{name}: {r['reason']}" for name, r in per_output.items() if not r["passed"]]
@@ -163,8 +173,8 @@ def check(problem: Problem, reference: Runner, candidates: list[tuple[str, Runne
         "samples": samples,
         "seed": seed,
         "reference": {"runtime": reference.runtime,
-                      "metric": {"name": problem.metric.name,
-                                 "value": problem.score(inputs, targets, expected[first])}},
+                      "metric": {"name": problem.for_output(first).metric.name,
+                                 "value": problem.for_output(first).score(inputs, targets, expected[first])}},
         "results": results,
         "passed": all(r["passed"] for r in results),
     }

@@ -123,7 +123,6 @@ def test_lambda_is_refused_unless_unsafe(models, tmp_path):
 
 
 @pytest.mark.parametrize("case, message", [
-    ("two_outputs", "one input and one output"),
     ("missing", "not found"),
     ("not_a_model", "not a loadable Keras model"),
 ])
@@ -137,9 +136,10 @@ def test_unexportable_files_are_one_line_exit_2(models, tmp_path, case, message)
     assert not (tmp_path / "out" / "manifest.json").exists()
 
 
-def test_user_models_refuse_quantization(models, tmp_path):
+def test_quantizing_a_user_model_needs_calibration_data(models, tmp_path):
     result = run("export", models["lstm"], "--out", tmp_path / "q", "-q", "int8")
-    assert result.exit_code == 2 and "task metric" in result.stderr
+    assert result.exit_code == 2 and "--calibration-file" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_masked_time_distributed_keeps_the_mask_when_folded_for_onnx(models, tmp_path):
@@ -154,3 +154,93 @@ def test_masked_time_distributed_keeps_the_mask_when_folded_for_onnx(models, tmp
     document = json.loads(result.stdout)
     assert manifest.entry(document, "model.onnx")["time_distributed_folded"] == ["td"]
     assert all(r["passed"] and r["max_abs"] <= 1e-5 for r in document["parity"]["results"])
+
+
+def test_error_text_keeps_the_cause_of_a_long_message():
+    from edgeseq.error_text import cause
+
+    keras_message = ("<class 'Functional'> could not be deserialized properly. " + "advice " * 80
+                     + "Exception encountered: Could not locate class 'ScaleShift'. Make sure custom "
+                     "classes are decorated. Full object config: {" + "'x': 1, " * 300 + "}")
+    line = cause(keras_message)
+    assert "Could not locate class 'ScaleShift'" in line and len(line) <= 240 and "\n" not in line
+    mlir = ("loc(fused[...]): " + "x" * 400 + " 'tf.TensorListReserve' op requires element_shape to be "
+            "static during TF Lite transformation pass")
+    assert "'tf.TensorListReserve' op requires element_shape" in cause(mlir)
+    assert cause("short") == "short"
+
+
+def test_a_missing_custom_class_is_named_in_one_line(tmp_path):
+    path = _custom_layer_model(tmp_path)
+    result = run("export", path, "--out", tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    assert "Could not locate class 'ScaleShift'" in result.stderr and "--custom-objects" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_refusals_after_tensorflow_loads_print_one_stderr_line(tmp_path):
+    # a fresh process: TensorFlow's start-up logging goes to the real stderr, not to
+    # CliRunner's capture
+    import subprocess
+    import sys
+
+    path = _custom_layer_model(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "edgeseq", "export", str(path), "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()], done.stderr
+    assert "ScaleShift" in done.stderr
+
+
+def test_tflite_route_says_what_the_file_holds(models, tmp_path):
+    result = run("export", models["gru"], "--out", tmp_path / "gru", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    tflite = manifest.entry(document, "model.tflite")
+    assert tflite["fused"] is False and tflite["recurrence"] == "loop"
+    assert "WHILE" in tflite["route"] and "fused" not in tflite["route"]
+    info = json.loads(run("info", tmp_path / "gru" / "model.tflite", "--json").stdout)
+    assert info["recurrence"] == tflite["recurrence"] and info["fused"] == tflite["fused"]
+
+
+CUSTOM_LAYER_SOURCE = '''
+import keras
+
+
+@keras.saving.register_keras_serializable(package="user")
+class ScaleShift(keras.layers.Layer):
+    def __init__(self, scale=2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = scale
+
+    def build(self, shape):
+        self.shift = self.add_weight(shape=(shape[-1],), initializer="ones")
+
+    def call(self, x):
+        return x * self.scale + self.shift
+
+    def get_config(self):
+        return super().get_config() | {"scale": self.scale}
+'''
+
+
+def _custom_layer_model(tmp_path):
+    """A .keras file whose layer class lives in a module the loading process has not imported."""
+    import importlib.util
+
+    import keras
+    from keras import layers as L
+
+    module_path = tmp_path / "scale_shift.py"
+    module_path.write_text(CUSTOM_LAYER_SOURCE)
+    spec = importlib.util.spec_from_file_location("scale_shift", module_path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((5, 2))
+    model = keras.Model(inputs, L.Dense(1)(L.LSTM(4)(module.ScaleShift()(inputs))))
+    path = tmp_path / "custom.keras"
+    model.save(path)
+    # unregister, so that loading in this process fails as it would in a fresh one
+    keras.saving.get_custom_objects().pop("user>ScaleShift", None)
+    return path

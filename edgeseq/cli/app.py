@@ -19,6 +19,9 @@ from typer.core import TyperGroup
 from .. import manifest as manifest_file
 from .. import registry
 from ..errors import EdgeseqError, InputError
+from ..quiet_tensorflow import import_tensorflow, quiet_environment
+
+quiet_environment()  # inherited by every child process a command starts
 
 
 class _OneLineErrors(TyperGroup):
@@ -156,6 +159,8 @@ def require_train_extra(command: str) -> None:
     if missing:
         raise EdgeseqError(f"`edgeseq {command}` needs the [train] extra ({', '.join(missing)} "
                            "missing): pip install 'edgeseq[train]'")
+    # Before anything imports it: TensorFlow's start-up lines would precede any refusal.
+    import_tensorflow()
 
 
 def keras_installed() -> bool:

@@ -58,6 +58,7 @@ def info(
         uncounted = f" (not counted: {', '.join(d['uncounted'])})" if d["uncounted"] else ""
         table.add_row("per sample", f"{d['macs']:,} MACs, {d['flops']:,} FLOPs{uncounted}")
         table.add_row("recurrent", ", ".join(d["recurrent_ops"]) or "none")
+        table.add_row("recurrence", d["recurrence"])
         table.add_row("loops", "[red]" + ", ".join(d["loop_ops"]) + "[/]" if d["loop_ops"] else "none")
         table.add_row("bytes", f"{d['bytes']:,}")
         table.add_row("sha256", d["sha256"])

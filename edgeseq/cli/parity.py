@@ -10,6 +10,7 @@ import typer
 from .. import manifest as manifest_file
 from .. import registry
 from ..errors import EdgeseqError, InputError
+from ..quiet_tensorflow import import_tensorflow
 from ..runtimes import DEVICE_RUNTIMES, open_runner
 from . import validate
 from .app import (
@@ -35,7 +36,8 @@ def reference_runner(directory: Path, manifest: dict, reference: str):
     if reference not in ("auto", "keras", "stored"):
         raise EdgeseqError(f"unknown reference {reference!r}; expected auto, keras or stored")
     if reference == "auto":
-        reference = "keras" if keras_installed() else "stored"
+        # an export without model.keras (a user's SavedModel) has only its stored outputs
+        reference = "keras" if keras_installed() and (directory / "model.keras").is_file() else "stored"
     if reference == "stored":
         if manifest_file.entry(manifest, FILE) is None:
             raise InputError(f"{directory} has no stored {FILE}; re-export it, or install "
@@ -47,6 +49,7 @@ def reference_runner(directory: Path, manifest: dict, reference: str):
         return ref
     if not keras_installed():
         raise EdgeseqError("--reference keras needs TensorFlow: pip install 'edgeseq[train]'")
+    import_tensorflow()
     return open_runner(directory / "model.keras", "keras")
 
 

@@ -33,8 +33,8 @@ def predict(
     text: Annotated[Optional[str], typer.Option(
         "--input", "-i", help="The input as you would write it, e.g. 4,3,6,6,6 for vanilla.")] = None,
     input_file: Annotated[Optional[Path], typer.Option(
-        "--input-file", help="A .npy array (one example or a batch), or an .npz of named inputs "
-                             "(e.g. from `compare --save-inputs`).")] = None,
+        "--input-file", help="A .npy array (one example or a batch), or an .npz with one array per "
+                             "input name (a model with several inputs; `compare --save-inputs` writes one).")] = None,
     example: Annotated[bool, typer.Option(
         "--example", help="Draw a fresh example; print input, expected and predicted.")] = False,
     seed: Annotated[Optional[int], typer.Option(
@@ -46,7 +46,7 @@ def predict(
 ):
     """Run an exported model on the device runtimes and answer in the problem's own terms.
 
-    Inputs by architecture: vanilla 4,3,6,6,6 · stacked 50 comma-separated values (or --input-file series.npy) · cnn_lstm --input-file frames.npy · encoder_decoder 10+3+7 · bidirectional 10 values in [0,1) · generative a corner x,y · your own model --input-file x.npy
+    Inputs by architecture: vanilla 4,3,6,6,6 · stacked 50 comma-separated values (or --input-file series.npy) · cnn_lstm --input-file frames.npy · encoder_decoder 10+3+7 · bidirectional 10 values in [0,1) · generative a corner x,y · your own model --input-file x.npy (one input) or x.npz (one array per input name)
     """  # noqa: E501 - typer keeps a docstring's line breaks
     if sum(x is not None and x is not False for x in (text, input_file, example)) != 1:
         raise typer.BadParameter("give exactly one of --input, --input-file, --example")
@@ -65,15 +65,19 @@ def predict(
     if example:
         batch, targets = problem.generate(1, np.random.default_rng(seed))
         expected = problem.decode(targets)
-    elif named:
+    elif named and problem.name != "user_inputs":  # a built-in's input, by name (from compare)
         loaded = runner.bind(feeds.load(input_file, "inputs"))
         if len(loaded) != 1:
             raise InputError(f"{input_file} holds {len(loaded)} inputs; {path.name} takes one")
         batch = problem.encode_array(next(iter(loaded.values())))
     elif input_file is not None:
-        batch = problem.load_array(validate.input_file(input_file, "--input-file"))
+        batch = (problem.load_feed(validate.input_file(input_file, "--input-file", suffixes=(".npy", ".npz")))
+                 if problem.name == "user_inputs"
+                 else problem.load_array(validate.input_file(input_file, "--input-file")))
     else:
         batch = problem.encode(text)
+    if problem.name == "user_inputs":  # a user's model: every output, by name
+        return _predict_named(path, runtime, runner, problem, batch, save_outputs, as_json)
     if len(runner.inputs) != 1:
         raise InputError(f"{path.name} takes {len(runner.inputs)} inputs; give them as an .npz")
     batch = validate.fits_runner(batch, runner)
@@ -82,10 +86,7 @@ def predict(
         if big is not None:
             path, runner = big, open_runner(big, runtime)
     named_outputs = runner.run({runner.inputs[0].name: batch})
-    if save_outputs is not None:
-        feeds.save(save_outputs, named_outputs)
-        err.print(f"wrote {', '.join(named_outputs)} for {len(batch)} inputs to {save_outputs}",
-                  highlight=False, markup=False)
+    _save(save_outputs, named_outputs)
     outputs = named_outputs[runner.outputs[0].name]
     answers = problem.decode(outputs)
     inputs = [problem.show_input(x) for x in batch]
@@ -110,13 +111,41 @@ def predict(
         print(problem.show_answer(answer))
 
 
+def _save(path: Optional[Path], outputs: dict) -> None:
+    if path is not None:
+        feeds.save(path, outputs)
+        err.print(f"wrote {', '.join(outputs)} to {path}", highlight=False, markup=False)
+
+
 def _predict_raw(runner, loaded: dict, save_outputs: Optional[Path], as_json: bool) -> None:
     outputs = runner.run(loaded)
-    if save_outputs is not None:
-        feeds.save(save_outputs, outputs)
-        err.print(f"wrote {', '.join(outputs)} to {save_outputs}", highlight=False, markup=False)
+    _save(save_outputs, outputs)
     if as_json:
         return emit_json({"model": str(runner.path), "runtime": runner.runtime,
                           "outputs": {name: a.tolist() for name, a in outputs.items()}})
     for name, array in outputs.items():
         print(f"{name}: shape {list(array.shape)} {array.dtype}")
+
+
+def _predict_named(path: Path, runtime: str, runner, problem, batch, save_outputs: Optional[Path],
+                   as_json: bool):
+    """A user's model may take several inputs (an .npz by input name) and give several
+    outputs: answers are keyed by the model's own output names."""
+    feed = batch if isinstance(batch, dict) else {runner.inputs[0].name: batch}
+    outputs = runner.run(feed)
+    _save(save_outputs, outputs)
+    answers = {name: problem.decode(value) for name, value in outputs.items()}
+    rows = len(next(iter(feed.values())))
+    if as_json:
+        document = {"model": str(path), "runtime": runtime, "outputs": answers}
+        if len(outputs) == 1:  # as before for one output: a prediction per input row
+            predictions = next(iter(answers.values()))
+            document |= ({"input": problem.show_input(next(iter(feed.values()))[0]), "prediction": predictions[0],
+                          "output": next(iter(outputs.values()))[0].tolist()}
+                         if rows == 1 else {"predictions": predictions})
+        return emit_json(document)
+    for i in range(rows):
+        if len(outputs) == 1:
+            print(problem.show_answer(next(iter(answers.values()))[i]))
+        else:
+            print("  ".join(f"{name}={problem.show_answer(values[i])}" for name, values in answers.items()))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__, graph
+from .. import __version__, error_text, graph
 from .. import manifest as manifest_file
 from ..atomic import write_json
 from ..errors import CheckFailed, EdgeseqError
@@ -65,6 +65,10 @@ def load_or_train(arch: Architecture, out_dir: Path, seed: int = 0, epochs: int 
 
     path = out_dir / "model.keras"
     if hasattr(arch, "keras_model"):  # a user's own model: keep a copy beside its exports
+        if arch.source_format == "saved_model":
+            # a TFSMLayer wrapper saves only a pointer to the SavedModel: no copy; parity on a
+            # device uses the stored Keras outputs (reference.npz)
+            return arch.keras_model
         if not (path.is_file() and path.samefile(arch.path)):
             training.save(arch.keras_model, path)
             manifest_file.write_model_record(path, arch.name, "edgeseq export (a copy of your model)")
@@ -103,7 +107,7 @@ def _check_fits(arch: Architecture, model, path: Path) -> None:
 
 
 def _convert_variants(arch: Architecture, saved_twin: Path, route: str, staging: Path, formats,
-                      quantize, log) -> tuple[list, list]:
+                      quantize, log, worker: str | None = None) -> tuple[list, list]:
     """Quantized variants that converted, as (path, info), and the reports of those that did
     not. TFLite conversions run in child processes (a converter crash is a reported failure)."""
     converted, rejected = [], []
@@ -116,7 +120,8 @@ def _convert_variants(arch: Architecture, saved_twin: Path, route: str, staging:
             continue
         log(f"{arch.name}: {fmt} variants {', '.join(wanted)}")
         if fmt == "tflite":
-            outcomes = tflite_worker.convert_isolated(arch.name, saved_twin, route, staging, wanted, log)
+            outcomes = tflite_worker.convert_isolated(worker or arch.name, saved_twin, route, staging,
+                                                      wanted, log)
         else:
             outcomes = {}
             for variant in wanted:
@@ -125,8 +130,7 @@ def _convert_variants(arch: Architecture, saved_twin: Path, route: str, staging:
                     info = to_onnx_quantized.convert(staging / "model.onnx", arch.problem, path, variant)
                     outcomes[variant] = {"ok": True, "path": str(path), "info": info}
                 except Exception as exc:  # onnxruntime.quantization's errors vary by op
-                    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                    outcomes[variant] = {"ok": False, "reason": f"quantizer error: {first[:300]}"}
+                    outcomes[variant] = {"ok": False, "reason": f"quantizer error: {error_text.cause(exc)}"}
         for variant in wanted:
             outcome = outcomes[variant]
             if outcome["ok"]:
@@ -199,17 +203,19 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
     if unknown:
         raise EdgeseqError(f"unknown format {sorted(unknown)[0]!r}; expected one of {known}")
     formats = tuple(f for f in known if f in formats or (f == "onnx" and "ort" in formats))
-    if quantize and hasattr(arch, "keras_model"):
-        raise EdgeseqError("quantized variants are gated on a task metric, which a user model "
-                           "does not have: export it without --quantize")
+    if quantize and hasattr(arch, "keras_model") and arch.problem.metric.name == "none":
+        raise EdgeseqError("quantizing your own model needs a gate: load it with calibration data "
+                           "(--calibration-file) so held-out rows can judge the variants")
     model = load_or_train(arch, out_dir, seed=seed, replace_model=replace_model)
     problem = arch.problem
-    metric_value = evaluate(arch, model, seed)
+    # a user's model has no task of its own: its metric, if any, is in the parity report
+    metric_value = None if hasattr(arch, "keras_model") else evaluate(arch, model, seed)
 
     staging = publish.new_generation(out_dir)
     twin_dir = Path(tempfile.mkdtemp(prefix="edgeseq-tflite-twin-")) / "saved_model"
     try:
         converted, route = [], None  # route: how the TFLite twin converts, once it is saved
+        io_specs = getattr(arch, "io_specs", None)  # a user's model: its Keras names everywhere
         for fmt in formats:
             path = staging / f"model.{fmt}"
             log(f"{arch.name}: converting to {fmt}")
@@ -218,24 +224,30 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
                     info, operators = to_ort.convert(staging / "model.onnx", path)
                 elif fmt == "onnx":
                     info = to_onnx.convert(model, problem.input_shape, path,
-                                           getattr(problem, "dtype", "float32"))
+                                           getattr(problem, "dtype", "float32"),
+                                           inputs=io_specs["inputs"] if io_specs else None,
+                                           output_names=io_specs["outputs"] if io_specs else None)
                 else:
                     route = to_tflite.save_twin(arch, model, problem, twin_dir)
                     info = to_tflite.convert(twin_dir, problem, path, route=route)
-            except Exception as exc:  # the converters' own errors, first line
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-                raise EdgeseqError(f"{arch.name}: {fmt} conversion failed: {first}") from None
+            except EdgeseqError:
+                raise
+            except Exception as exc:  # the converters' own errors, cut around their cause
+                raise EdgeseqError(f"{arch.name}: {fmt} conversion failed: {error_text.cause(exc)}") from None
             converted.append((path, info | {"variant": "fp32"}))
         pause_points.reach("staged")
+        worker = (tflite_worker.store_representative(problem, twin_dir.parent / "representative.npz")
+                  if io_specs and quantize and "tflite" in formats else arch.name)
         variants, rejected = _convert_variants(arch, twin_dir, route, staging,
-                                               [f for f in formats if f in FORMATS], quantize, log)
+                                               [f for f in formats if f in FORMATS], quantize, log,
+                                               worker=worker)
         if "tflite" in formats and batch > 1 and not hasattr(arch, "keras_model"):
             log(f"{arch.name}: tflite batch-{batch} variant")
             try:
                 variants.append(batch_tflite.convert(arch, model, problem, batch, staging,
                                                      twin_dir.parent / f"batch{batch}"))
             except Exception as exc:  # the converter's own errors: reported, export goes on
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+                first = error_text.cause(exc)
                 log(f"{arch.name}: tflite {batch_tflite.variant(batch)} not converted: {first}")
                 rejected.append({"runtime": "tflite", "variant": batch_tflite.variant(batch),
                                  "artifact": None, "passed": False,
@@ -245,13 +257,17 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
         keras_runner = KerasRunner(model=model)
         report = check(problem, keras_runner, runners, samples=samples,
                        tolerance=Tolerance(atol=arch.training.atol))
+        if getattr(problem, "variable_length", False):
+            report["lengths"] = _dynamic_length_parity(problem, keras_runner, runners, arch.training.atol)
+            report["results"] += [r for r in report["lengths"] if not r["passed"]]
         failed_fp32 = [r for r in report["results"] if r["variant"] == "fp32" and not r["passed"]]
         if failed_fp32:
             # A user's model that converts but differs is bad input (exit 2); one of edgeseq's
             # own architectures failing is a failed check (exit 1).
             error = EdgeseqError if hasattr(arch, "keras_model") else CheckFailed
+            output = next(iter(keras_runner.outputs)).name if io_specs else to_onnx.OUTPUT_NAME
             raise error(f"{arch.name}: {failed_fp32[0]['runtime']} output "
-                        f"'{to_onnx.OUTPUT_NAME}' ({failed_fp32[0]['artifact']}) differs from "
+                        f"'{output}' ({failed_fp32[0]['artifact']}) differs from "
                         f"Keras: {failed_fp32[0]['reason']}; previous artifacts left in place")
         published = _gate_variants(report, converted, staging, rejected, arch.name, log)
         converted += [(path, info) for path, info in variants if path.name in published]
@@ -263,12 +279,18 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
         ref_inputs, ref_targets = problem.generate(stored_reference.SAMPLES,
                                                    np.random.default_rng(stored_reference.SEED))
         ref_path = staging / stored_reference.FILE
+        ref_feed = ref_inputs if isinstance(ref_inputs, dict) else {keras_runner.inputs[0].name: ref_inputs}
+        ref_outputs = keras_runner.run(ref_feed)
         converted.append((ref_path, stored_reference.write(
-            ref_path, ref_inputs, ref_targets, keras_runner.run_array(ref_inputs))))
-        artifacts = [manifest_file.describe_file(out_dir / "model.keras") | {"format": "keras"}]
+            ref_path, ref_inputs, ref_targets,
+            ref_outputs if len(ref_outputs) > 1 else next(iter(ref_outputs.values())))))
+        artifacts = ([manifest_file.describe_file(out_dir / "model.keras") | {"format": "keras"}]
+                     if (out_dir / "model.keras").is_file() else [])
         for path, info in converted:
             runtime = info["format"]
             ops = graph.summary(path, runtime) if runtime in graph.RECURRENT_OPS else {}
+            if ops and info.get("variant") != "floor":
+                info = info | {"route": graph.describe_route(info["route"], ops, _has_recurrence(model))}
             artifacts.append(manifest_file.describe_file(path) | info | ops)
 
         document = {
@@ -278,14 +300,19 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
             "problem": {"name": problem.name, "summary": problem.summary,
                         "params": problem.params()},
             "parameters": int(model.count_params()),
-            "inputs": [dict(s.to_json(), name=to_onnx.INPUT_NAME) for s in keras_runner.inputs],
-            "outputs": [dict(s.to_json(), name=to_onnx.OUTPUT_NAME) for s in keras_runner.outputs],
+            "inputs": [s.to_json() if io_specs else dict(s.to_json(), name=to_onnx.INPUT_NAME)
+                       for s in keras_runner.inputs],
+            "outputs": [s.to_json() if io_specs else dict(s.to_json(), name=to_onnx.OUTPUT_NAME)
+                        for s in keras_runner.outputs],
             "metric": {"name": problem.metric.name, "value": metric_value,
                        "target": problem.metric.target,
                        "higher_is_better": problem.metric.higher_is_better},
             "artifacts": artifacts,
             "tolerance": {"atol": arch.training.atol, "rtol": RTOL},
             "source": "user model" if hasattr(arch, "keras_model") else "edgeseq architecture",
+            **({"source_format": arch.source_format} if io_specs else {}),
+            **({"sequence_length": problem.length, "variable_length": True}
+               if getattr(problem, "variable_length", False) else {}),
             "parity": report,
             # quantized variants that failed conversion or the task-metric gate; not written
             "rejected": rejected,
@@ -301,6 +328,42 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
     finally:
         shutil.rmtree(twin_dir.parent, ignore_errors=True)
     return document
+
+
+def _dynamic_length_parity(problem, keras_runner, runners, atol: float) -> list[dict]:
+    """ONNX keeps a variable time axis: check it at one step, at the exported length and at
+    more steps than any calibration row, on random inputs in the calibration's range."""
+    lengths = sorted({1, problem.length, 2 * problem.length + 3})
+    onnx = [(v, r) for v, r in runners if r.runtime == "onnx" and v == "fp32"]
+    results = []
+    for length in lengths:
+        if not onnx:
+            break
+        report = check(problem.at_length(length), keras_runner, onnx, samples=64, seed=length,
+                       tolerance=Tolerance(atol=atol))
+        for result in report["results"]:
+            results.append({"length": length} | {k: result[k] for k in (
+                "runtime", "variant", "artifact", "max_abs", "min_atol", "passed", "atol", "rtol")}
+                | ({"reason": f"at length {length}: {result['reason']}"} if not result["passed"] else {}))
+    return results
+
+
+def _has_recurrence(model) -> bool:
+    """Whether the Keras model holds a recurrent layer (inside wrappers and submodels too),
+    so that a graph without loops or recurrent ops reads as unrolled rather than as none."""
+    import keras  # noqa: PLC0415
+
+    def walk(layer):
+        yield layer
+        for attr in ("layer", "forward_layer", "backward_layer"):
+            inner = getattr(layer, attr, None)
+            if isinstance(inner, keras.layers.Layer):
+                yield from walk(inner)
+        for sub in getattr(layer, "layers", None) or []:
+            yield from walk(sub)
+
+    return any(isinstance(layer, keras.layers.RNN) or type(layer).__name__.startswith("ConvLSTM")
+               for layer in walk(model))
 
 
 def export_untrained(arch: Architecture, out_dir: Path, seed: int = 0, **options) -> dict:

@@ -58,12 +58,13 @@ def for_tflm(tf_keras):
     return _Overlay(tf_keras, layers=_Overlay(tf_keras.layers, **_lowered_classes(tf_keras)))
 
 
-def rebuild(model, inputs: np.ndarray, atol: float) -> object | None:
-    """The tf_keras twin of `model` at batch 1, checked on `inputs`; None if there is none."""
+def rebuild(model, inputs: np.ndarray, atol: float, length: int | None = None) -> object | None:
+    """The tf_keras twin of `model` at batch 1 (a variable time axis fixed at `length`),
+    checked on `inputs`; None if there is none."""
     import tf_keras  # noqa: PLC0415
 
     try:
-        twin = _chain(model, tf_keras)
+        twin = _chain(model, tf_keras, length)
     except Exception:  # a layer tf_keras lacks or configures differently: no twin
         return None
     if twin is None:
@@ -94,7 +95,7 @@ def _is_chain(config: dict) -> bool:
     return previous is not None and config.get("output_layers") in ([[previous, 0, 0]], [previous, 0, 0])
 
 
-def _chain(model, tf_keras):
+def _chain(model, tf_keras, length: int | None = None):
     import keras  # noqa: PLC0415
 
     if isinstance(model, keras.Sequential):  # a chain by construction
@@ -105,7 +106,8 @@ def _chain(model, tf_keras):
             return None
         layers = [model.get_layer(layer["name"]) for layer in config["layers"][1:]]
     spec = model.inputs[0]
-    x = inputs = tf_keras.Input(batch_shape=(1, *spec.shape[1:]), dtype=str(spec.dtype))
+    shape = tuple(length if d is None else d for d in spec.shape[1:])
+    x = inputs = tf_keras.Input(batch_shape=(1, *shape), dtype=str(spec.dtype))
     lowered = _lowered_classes(tf_keras)
     for layer in layers:
         name = type(layer).__name__

@@ -17,6 +17,31 @@ import sys
 from pathlib import Path
 
 TIMEOUT_S = 900
+#: a worker "architecture" that is a file of representative inputs (a user's model has no
+#: registry entry to draw them from): `stored:PATH.npz`
+STORED = "stored:"
+
+
+def store_representative(problem, path: Path) -> str:
+    """Write the problem's representative inputs for a child process; its worker name."""
+    import numpy as np  # noqa: PLC0415
+
+    from .to_tflite import CALIBRATION_SEED, REPRESENTATIVE_SAMPLES  # noqa: PLC0415
+
+    inputs, _ = problem.representative(REPRESENTATIVE_SAMPLES, np.random.default_rng(CALIBRATION_SEED))
+    np.savez(path, **(inputs if isinstance(inputs, dict) else {"_": inputs}))
+    return f"{STORED}{path}"
+
+
+class _StoredRepresentative:
+    def __init__(self, path: Path):
+        import numpy as np  # noqa: PLC0415
+
+        with np.load(path, allow_pickle=False) as data:
+            self.inputs = {name: data[name] for name in data.files}
+
+    def representative(self, n, rng):
+        return (self.inputs["_"] if list(self.inputs) == ["_"] else self.inputs), None
 
 
 def convert_isolated(arch_name: str, saved_twin: Path, route: str, out_dir: Path, variants: list[str],
@@ -56,10 +81,11 @@ def convert_isolated(arch_name: str, saved_twin: Path, route: str, out_dir: Path
 
 
 def _main(arch_name: str, saved_twin: str, route: str, out_dir: str, *variants: str) -> None:
-    from edgeseq import registry  # noqa: PLC0415
+    from edgeseq import error_text, registry  # noqa: PLC0415
     from edgeseq.export import pause_points, to_tflite  # noqa: PLC0415
 
-    arch = registry.get(arch_name)
+    problem = (_StoredRepresentative(Path(arch_name[len(STORED):])) if arch_name.startswith(STORED)
+               else registry.get(arch_name).problem)
     protocol = sys.stdout
     for variant in variants:
         print(json.dumps({"variant": variant, "status": "start"}), file=protocol, flush=True)
@@ -67,11 +93,10 @@ def _main(arch_name: str, saved_twin: str, route: str, out_dir: str, *variants: 
         pause_points.reach("converting")
         try:
             with contextlib.redirect_stdout(sys.stderr):  # converter chatter off the protocol
-                info = to_tflite.convert(Path(saved_twin), arch.problem, path, variant, route)
+                info = to_tflite.convert(Path(saved_twin), problem, path, variant, route)
             outcome = {"ok": True, "path": str(path), "info": info}
-        except Exception as exc:  # the converter's own errors: report the first line
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            outcome = {"ok": False, "reason": f"converter error: {first[:300]}"}
+        except Exception as exc:  # the converter's own errors, cut around their cause
+            outcome = {"ok": False, "reason": f"converter error: {error_text.cause(exc)}"}
         print(json.dumps({"variant": variant, "status": "end", "outcome": outcome}),
               file=protocol, flush=True)
 

@@ -13,6 +13,7 @@ The result takes batch 1 only; runners loop over larger batches.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 from pathlib import Path
 
@@ -31,8 +32,9 @@ VARIANTS = {
                 "supported_ops": ["EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8"]},
 }
 #: how a conversion twin reaches the converter (recorded per artifact in the manifest)
-TF_KERAS_ROUTE = "tf_keras twin at batch 1 → TFLiteConverter (fused LSTM)"
-KERAS3_ROUTE = "Keras 3 model at batch 1 → TFLiteConverter (recurrences as WHILE)"
+#: (the pipeline appends what the converted graph holds: graph.describe_route)
+TF_KERAS_ROUTE = "tf_keras twin at batch 1 → TFLiteConverter"
+KERAS3_ROUTE = "Keras 3 model at batch 1 → TFLiteConverter"
 #: calibration inputs drawn from the problem's generator for full-integer variants
 REPRESENTATIVE_SAMPLES = 256
 CALIBRATION_SEED = 2024
@@ -49,14 +51,43 @@ def save_twin(arch, model, problem, directory: Path) -> str:
     import tensorflow as tf  # noqa: PLC0415
 
     twin = arch.tflite_twin(model, problem)
-    options = {}
     fused = type(twin).__module__.startswith("tf_keras")
+    route = TF_KERAS_ROUTE if fused else getattr(arch, "twin_route", KERAS3_ROUTE)
+    io_specs = getattr(arch, "io_specs", None)
+    if io_specs:  # a user's model: its own names in the signature, a variable axis fixed
+        _export_named(twin, directory, io_specs, problem)
+        return route
+    options = {}
     if not fused:  # Keras 3: fix the batch at export
         spec = twin.inputs[0]
         options["input_signature"] = [tf.TensorSpec((1, *spec.shape[1:]), spec.dtype)]
     with contextlib.redirect_stdout(io.StringIO()):  # export() announces itself on stdout
         twin.export(str(directory), **options)
-    return TF_KERAS_ROUTE if fused else KERAS3_ROUTE
+    return route
+
+
+def _export_named(twin, directory: Path, io_specs: dict, problem) -> None:
+    """A batch-1 serving signature whose inputs and outputs carry the Keras model's names, so
+    the TFLite signature (what runners read) names them as ONNX and Keras do."""
+    import tensorflow as tf  # noqa: PLC0415
+
+    specs = [tf.TensorSpec((1, *problem.concrete_shape(s)), tf.as_dtype(s["dtype"]), name=s["name"])
+             for s in io_specs["inputs"]]
+    names = io_specs["outputs"]
+
+    def serve(*xs):
+        result = twin(list(xs) if len(xs) > 1 else xs[0], training=False)
+        result = result if isinstance(result, (list, tuple)) else [result]
+        return dict(zip(names, result, strict=True))
+
+    # Keras's own ExportArchive, not tf.saved_model.save of a tf.Module: with the latter the
+    # Keras 3 variables stayed variables in the .tflite (READ_VARIABLE failed at invoke).
+    package = importlib.import_module("tf_keras" if type(twin).__module__.startswith("tf_keras") else "keras")
+    archive = package.export.ExportArchive()
+    archive.track(twin)
+    archive.add_endpoint("serve", serve, input_signature=specs)
+    with contextlib.redirect_stdout(io.StringIO()):
+        archive.write_out(str(directory))
 
 
 def convert(saved_twin: Path, problem, path: Path, variant: str = "fp32", route: str = "") -> dict:
@@ -73,10 +104,20 @@ def convert(saved_twin: Path, problem, path: Path, variant: str = "fp32", route:
     for io_type in ("inference_input_type", "inference_output_type"):
         if io_type in settings:
             setattr(converter, io_type, getattr(tf, settings[io_type]))
+    if route != TF_KERAS_ROUTE:
+        # A recurrence traced at a dynamic batch (a SavedModel's own functions) leaves its
+        # TensorListReserve without a static element shape, which the converter refuses
+        # ("requires element_shape to be static during TF Lite transformation pass"); this
+        # flag lets it assume the batch-1 shape these twins are exported at.
+        converter._experimental_default_to_single_batch_in_tensor_list_ops = True
     info = {"format": "tflite", "variant": variant, "route": route}
     if "supported_ops" in settings:  # full-integer: calibrate on the problem's own inputs
-        inputs, _ = problem.generate(REPRESENTATIVE_SAMPLES, np.random.default_rng(CALIBRATION_SEED))
-        converter.representative_dataset = lambda: ([x[np.newaxis]] for x in inputs)
+        inputs, _ = problem.representative(REPRESENTATIVE_SAMPLES, np.random.default_rng(CALIBRATION_SEED))
+        if isinstance(inputs, dict):  # several inputs: rows keyed by signature input name
+            converter.representative_dataset = lambda: (
+                {n: a[i:i + 1] for n, a in inputs.items()} for i in range(len(next(iter(inputs.values())))))
+        else:
+            converter.representative_dataset = lambda: ([x[np.newaxis]] for x in inputs)
         info["representative_samples"] = REPRESENTATIVE_SAMPLES
     flatbuffer = converter.convert()
     with atomic_path(path) as tmp:

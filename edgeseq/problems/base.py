@@ -20,6 +20,9 @@ class Metric:
     name: str
     higher_is_better: bool
     target: float
+    #: an absolute bound for quantized variants, instead of a margin around Keras's own score
+    #: (a user model's fidelity to Keras: Keras scores itself perfectly)
+    threshold: float | None = None
 
     def reached(self, value: float) -> bool:
         return value >= self.target if self.higher_is_better else value <= self.target
@@ -87,6 +90,22 @@ class Problem(ABC):
         if self.output_kind == "binary":
             return outputs > 0.5
         return None
+
+    def for_output(self, name: str) -> Problem:
+        """The problem as it judges one output (a model with several may judge each its own way)."""
+        return self
+
+    def reference_targets(self, targets, expected: dict):
+        """The targets a metric compares with, given the reference's outputs by name."""
+        return targets
+
+    def representative(self, n: int, rng: np.random.Generator):
+        """Inputs that calibrate full-integer quantization."""
+        return self.generate(n, rng)
+
+    def load_feed(self, path: Path):
+        """An input file as a batch (or, for models with several inputs, name → batch)."""
+        return self.load_array(path)
 
     def params(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]

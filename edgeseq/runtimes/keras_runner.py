@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
 from .base import Runner, TensorSpec
 
 
@@ -13,15 +14,27 @@ class KerasRunner(Runner):
     runtime = "keras"
 
     def __init__(self, path: Path | None = None, model=None):
+        from ..quiet_tensorflow import import_tensorflow  # noqa: PLC0415
+
+        import_tensorflow()
         import keras  # noqa: PLC0415 - deliberately lazy: the device install has no Keras
 
         self._to_numpy = keras.ops.convert_to_numpy
         self.path = Path(path) if path else Path("<in memory>")
-        self.model = model if model is not None else keras.saving.load_model(self.path, compile=False)
+        self.model = model if model is not None else self._load(keras)
         self.inputs = [TensorSpec(t.name, tuple(t.shape), str(t.dtype)) for t in self.model.inputs]
         names = getattr(self.model, "output_names", None) or [t.name for t in self.model.outputs]
         self.outputs = [TensorSpec(name, tuple(t.shape), str(t.dtype))
                         for name, t in zip(names, self.model.outputs, strict=True)]
+
+    def _load(self, keras):
+        try:
+            return keras.saving.load_model(self.path, compile=False)
+        except Exception as exc:  # deserialization errors of every kind (custom classes, Lambda)
+            from ..error_text import cause  # noqa: PLC0415
+
+            raise InputError(f"{self.path} cannot be loaded by Keras here ({cause(exc)}); compare "
+                             "with the Keras outputs stored at export instead: --reference stored") from None
 
     def infer(self, feed: dict[str, np.ndarray], chunk: int = 512) -> dict[str, np.ndarray]:
         names = [spec.name for spec in self.inputs]

@@ -40,4 +40,10 @@ class OnnxRunner(Runner):
         self._output_names = [o.name for o in self.outputs]
 
     def infer(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return dict(zip(self._output_names, self.session.run(self._output_names, feed), strict=True))
+        try:
+            results = self.session.run(self._output_names, feed)
+        except Exception as exc:  # onnxruntime's pybind errors: a shape or dtype it does not take
+            text = " ".join(str(exc).split())
+            detail = text[text.find("Got"):] if "Got" in text else text[:200]
+            raise InputError(f"{self.path.name} refused the input: {detail}") from None
+        return dict(zip(self._output_names, results, strict=True))

@@ -8,6 +8,7 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
 from ..errors import InputError
+from ..quiet_tensorflow import captured_stderr
 from .base import Runner, TensorSpec, dequantize, quantize
 
 
@@ -37,8 +38,11 @@ class TfliteRunner(Runner):
     def __init__(self, path: Path, threads: int = 1):
         self.path = Path(path)
         try:
-            self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads)
-            self.interpreter.allocate_tensors()
+            # LiteRT announces its XNNPACK delegate on fd 2 ("INFO: Created TensorFlow Lite
+            # XNNPACK delegate for CPU."): an error after loading would not be one line.
+            with captured_stderr():
+                self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads)
+                self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise InputError(f"{self.path} is not a loadable TFLite model ({first})") from None
@@ -74,6 +78,12 @@ class TfliteRunner(Runner):
             return self._invoke(feed)
         # Fixed-batch models (batch 1 fused, batch N unrolled) run block by block; a short
         # last block is padded with zero rows whose outputs are dropped.
+        for name, detail in self._in:
+            if tuple(detail["shape"][1:]) != feed[name].shape[1:]:
+                fixed = tuple(int(d) for d in detail["shape"][1:])
+                raise InputError(f"{self.path.name} takes {name!r} of shape (N, {', '.join(map(str, fixed))})"
+                                 f" (fixed at export: a TFLite file has one sequence length); got "
+                                 f"{feed[name].shape}")
         step = self.fixed_batch
         if rows == step:  # the batch-1 hot path: no per-call list and concatenate
             return self._invoke(feed)
