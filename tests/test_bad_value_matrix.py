@@ -87,6 +87,8 @@ KINDS: dict[str, dict[str, str]] = {
                "empty file": "{root}/empty.npy", "corrupt file": "{root}/corrupt.npy",
                "wrong suffix": "{root}/table.csv"},
     "arch": {"unknown value": "nosuch", "empty": ""},
+    "py in": {"missing path": "{root}/missing.py", "directory-for-file": "{root}/a_dir",
+              "wrong suffix": "{root}/table.csv", "file-for-directory": "{root}/a_file/x.py"},
     "margin": {"non-numeric": "lots", "negative": "-5%", "empty": "", "huge": "1" * 400 + "%"},
     "tolerance": {"non-numeric": "x", "negative": "-1", "empty": "", "unknown value": "nosuch:1e-5",
                   "negative named": "output:-1"},
@@ -113,6 +115,7 @@ EXTRA = {
 KIND_OF = {
     "seed": "seed", "epochs": "count", "samples": "count", "calls": "count",
     "keras_calls": "count", "batch": "count", "top_k": "count", "reset_every": "count",
+    "sequence_length": "count", "labels": "npy in", "metric": "choice", "custom_objects": "py in",
     "runtime": "choice", "reference": "choice", "formats": "choice", "quantize": "choice",
     "text": "text", "input_file": "npy in", "calibration_file": "npy in",
     "model": "model", "directories": "export dir", "directory": "export dir",
@@ -136,10 +139,14 @@ GOOD = {"count": "1", "seed": "0", "text": "4,3,6,6,6", "npy in": "{root}/good.n
         "npz out": "{root}/fresh/out.npz", "npz in": "{root}/good.npz",
         "model": "{base}", "export dir": "{base}", "out dir": "{root}/fresh/out",
         "png out": "{root}/fresh/plot.png", "arch": "vanilla", "subject": "vanilla", "margin": "25%",
+        "py in": "{root}/objects.py",
         "tolerance": "1e-5"}
-GOOD_FOR = {("compare", "--load-outputs"): "{root}/good_outputs.npz"}
+GOOD_FOR = {("compare", "--load-outputs"): "{root}/good_outputs.npz",
+            ("export", "--calibration-file"): "{root}/good_batch.npy",
+            ("export", "--labels"): "{root}/good_labels.npy",
+            ("export", "--sequence-length"): "5"}
 GOOD_CHOICE = {"--runtime": "onnx", "--reference": "stored", "--format": "onnx", "--quantize": "none",
-               "--check-error-stat": "median"}
+               "--check-error-stat": "median", "--metric": "mae"}
 
 # command → (arguments, options) of a command line that passes validation; {base} is the
 # export the command runs on.
@@ -162,6 +169,13 @@ OPTION_BASES = {
     ("predict", "--input-file"): (["{base}"], {}),
     ("predict", "--seed"): (["{base}"], {"--example": None}),
     ("export", "--calibration-file"): (["{root}/my_model.keras"], {"--out": "{root}/fresh/user"}),
+    ("export", "--sequence-length"): (["{root}/my_model.keras"], {"--out": "{root}/fresh/user"}),
+    ("export", "--custom-objects"): (["{root}/my_model.keras"], {"--out": "{root}/fresh/user", "--unsafe": None}),
+    ("export", "--labels"): (["{root}/my_model.keras"], {"--out": "{root}/fresh/user", "--metric": "mae",
+                                                         "--calibration-file": "{root}/good_batch.npy"}),
+    ("export", "--metric"): (["{root}/my_model.keras"], {"--out": "{root}/fresh/user",
+                                                         "--labels": "{root}/good_labels.npy",
+                                                         "--calibration-file": "{root}/good_batch.npy"}),
     # the bad model in second place, after a good reference
     ("compare", "models"): (["{base}/model.onnx", "{value}"], {"--samples": "10"}),
     ("compare", "--load-inputs"): (["{base}/model.onnx", "{base}/model.tflite"], {}),
@@ -266,6 +280,9 @@ def world(untrained, tmp_path_factory):
     (root / "table.csv").write_text("1,2,3\n")
     x = np.eye(10, dtype=np.float32)[np.array([4, 3, 6, 6, 6])]
     np.save(root / "good.npy", x)
+    np.save(root / "good_batch.npy", np.stack([x] * 8))  # calibration rows: a batch
+    np.save(root / "good_labels.npy", np.zeros((8, 10), dtype=np.float32))
+    (root / "objects.py").write_text("# registers no layer\n")
     np.savez(root / "good.npz", input=x[np.newaxis])
     from edgeseq.runtimes import open_runner  # a golden file: the model's own outputs on good.npz
 

@@ -59,7 +59,8 @@ def export(
     metric: Annotated[Optional[str], typer.Option(
         "--metric", help="With --labels: accuracy or mae.")] = None,
     sequence_length: Annotated[Optional[int], typer.Option(
-        "--sequence-length", min=1, help="For a model whose time axis is variable (None): the length "
+        "--sequence-length", min=1, max=validate.MAX_SEQUENCE_LENGTH,
+        help="For a model whose time axis is variable (None): the length "
                                          "the TFLite file is fixed at (default: the calibration rows' "
                                          "length). ONNX keeps the axis variable.")] = None,
     custom_objects: Annotated[Optional[Path], typer.Option(

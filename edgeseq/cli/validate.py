@@ -28,6 +28,7 @@ MAX_CALLS = 10_000_000
 MAX_KERAS_CALLS = 100_000
 MAX_BATCH = 100_000
 MAX_EPOCHS = 100_000
+MAX_SEQUENCE_LENGTH = 100_000
 
 MODEL_KERAS = "model.keras"
 # What an export writes into --out: anything real (not a link into current/) under these

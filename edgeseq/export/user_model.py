@@ -120,6 +120,12 @@ def load_keras(path: Path, unsafe: bool, custom_objects: dict | None = None):
     if unsafe:
         # The user vouched for the file: later clones (the TFLite twin) deserialize it too.
         keras.config.enable_unsafe_deserialization()
+    else:
+        # Keras has no public way back: without this, one --unsafe load in a process (a test
+        # session, a notebook) would let every later load run Lambda code unasked.
+        from keras.src.backend.common import global_state  # noqa: PLC0415
+
+        global_state.set_global_attribute("safe_mode_saving", None)
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=not unsafe,
                                        custom_objects=custom_objects or None)
