@@ -107,7 +107,7 @@ def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 
     manifest = manifest_file.load(directory)
     problem = registry.problem_from_manifest(manifest)
     artifacts = [a for a in manifest.get("artifacts", []) if a.get("format") in DEVICE_RUNTIMES]
-    models = [a for a in artifacts if a.get("variant") != FLOOR]
+    models = [a for a in artifacts if a.get("variant") != FLOOR and not a.get("step")]
     if not models:
         raise InputError(f"{directory}/manifest.json lists no onnx or tflite artifact to bench")
     for a in artifacts:  # all checked before any row runs: a bad file fails fast, once

@@ -28,7 +28,8 @@ def info(
     if model.is_dir():
         listed = manifest_file.load(model)["artifacts"]
         paths = [model / a["file"] for a in listed
-                 if a["format"] in DEVICE_RUNTIMES and a.get("variant") != "floor"]
+                 if a["format"] in DEVICE_RUNTIMES and a.get("variant") != "floor"
+                 and not a.get("step")]
     else:
         paths = [model]
     documents = []

@@ -29,7 +29,8 @@ def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, referen
     tolerance = Tolerance(**manifest.get("tolerance", {}))
     candidates = [(a["variant"], open_runner(directory / a["file"]))
                   for a in manifest["artifacts"]
-                  if a["format"] in DEVICE_RUNTIMES and a.get("variant") != "floor"]
+                  if a["format"] in DEVICE_RUNTIMES and a.get("variant") != "floor"
+                  and not a.get("step")]
     if reference == "auto":
         reference = "keras" if keras_installed() else "stored"
     if reference == "stored":

@@ -23,7 +23,16 @@ from ..parity import RTOL, Tolerance, check
 from ..registry import Architecture
 from ..runtimes import open_runner, stored_reference
 from ..runtimes.keras_runner import KerasRunner
-from . import floor, pause_points, publish, tflite_worker, to_onnx, to_onnx_quantized, to_tflite
+from . import (
+    floor,
+    pause_points,
+    publish,
+    step_export,
+    tflite_worker,
+    to_onnx,
+    to_onnx_quantized,
+    to_tflite,
+)
 
 FORMATS = ("onnx", "tflite")
 PARITY_SAMPLES = 1000
@@ -172,6 +181,9 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
                         f"Keras: {failed_fp32[0]['reason']}; previous artifacts left in place")
         published = _gate_variants(report, converted, staging, rejected, arch.name, log)
         converted += [(path, info) for path, info in variants if path.name in published]
+        steps, streaming = step_export.write(arch, model, staging, formats,
+                                             Tolerance(atol=arch.training.atol), log)
+        converted += steps
         # Floor models for `edgeseq bench` (one Reshape per format), published but not gated.
         converted += floor.write(problem.input_shape, staging, formats)
         # Keras outputs on seeded inputs, for parity on devices without TensorFlow.
@@ -202,6 +214,7 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
             "tolerance": {"atol": arch.training.atol, "rtol": RTOL},
             "source": "user model" if hasattr(arch, "keras_model") else "edgeseq architecture",
             "parity": report,
+            "streaming": streaming,  # step models: how to drive them, their stream parity
             # quantized variants that failed conversion or the task-metric gate; not written
             "rejected": rejected,
             "versions": versions(),
