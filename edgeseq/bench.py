@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import bench_step
 from .errors import EdgeseqError, InputError
 
 KERAS_ROWS = ("keras-call", "keras-predict")
@@ -156,7 +157,8 @@ def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 
                 "kind": "device", "runtime": runtime, "variant": a.get("variant", "fp32"),
                 "path": str((directory / a["file"]).resolve()), "calls": calls, "warmup": WARMUP,
                 "floor": str(floor_path.resolve()) if floor_path else None,
-                "floor_source": floor_source})
+                "floor_source": floor_source,
+                "step": bench_step.step_job(manifest, directory, runtime, a.get("variant", "fp32"))})
         for job in jobs:
             log(f"bench: {job['runtime']} {job['variant']} ({Path(job['path']).name})")
             document["results"].append(_spawn(job))
@@ -261,6 +263,10 @@ def measure(job: dict) -> dict:
                 "floor_file": floor_file, "floor_source": source,
                 # the same process's own yardstick: steadier across rows than p50 alone
                 "p50_over_floor": row["p50_us"] / floor["p50_us"]}
+    row |= {"step_file": None, "step_p50_us": None, "step_p99_us": None, "window_over_step": None}
+    if job.get("step"):
+        row |= bench_step.measure(job["step"], job["runtime"], one, calls, warmup, time_calls, latency)
+        row["window_over_step"] = row["p50_us"] / row["step_p50_us"]
     row["heavy_modules"] = heavy_modules()
     row["pid"] = os.getpid()
     return row
@@ -375,6 +381,10 @@ def plot(document: dict, path: Path) -> None:
     if floors:
         ax.scatter([i for i, _ in floors], [v for _, v in floors], marker="_", s=900,
                    color="tab:red", zorder=3, label="runtime floor p50 (one Reshape)")
+    steps = [(i, r["step_p50_us"]) for i, r in enumerate(rows) if r.get("step_p50_us")]
+    if steps:
+        ax.scatter([i for i, _ in steps], [v for _, v in steps], marker="v", s=60,
+                   color="tab:green", zorder=3, label="step model p50 (one new sample)")
     for bar, value in zip(bars, p50, strict=True):
         ax.annotate(f"{value:,.0f}" if value >= 100 else f"{value:.1f}",
                     (bar.get_x() + bar.get_width() / 2, value), ha="center", va="bottom",

@@ -46,8 +46,10 @@ def bench(
     from rich.table import Column  # noqa: PLC0415
 
     us, rate = benchmark.format_us, benchmark.format_rate
+    def ratio(value):  # noqa: E306
+        return "-" if value is None else f"{value:.1f}×"
     numbers = ["p50 µs", "p99 µs", "floor\np50 µs", "per s\nb1", f"per s\nb{batch}", "load\nms",
-               "RSS\nMB", "kB"]
+               "RSS\nMB", "kB", "step\np50 µs", "window\n/step"]
     table = Table(Column("runtime variant", no_wrap=True),
                   *[Column(h, justify="right", no_wrap=True) for h in numbers],
                   box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True,
@@ -57,7 +59,8 @@ def bench(
         table.add_row(f"{r['runtime']:<6} {r['variant']}", us(r["p50_us"]), us(r["p99_us"]),
                       us(r["floor_p50_us"]), rate(r["throughput_per_s"]),
                       rate(r["batch_throughput_per_s"]), f"{r['load_ms']:.1f}",
-                      f"{r['peak_rss_mb']:.0f}", f"{r['bytes'] / 1e3:.1f}")
+                      f"{r['peak_rss_mb']:.0f}", f"{r['bytes'] / 1e3:.1f}",
+                      us(r.get("step_p50_us")), ratio(r.get("window_over_step")))
     out.print(table)
     for line in document["notes"]:
         out.print(line, markup=False, highlight=False)
