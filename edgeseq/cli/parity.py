@@ -11,6 +11,7 @@ from .. import manifest as manifest_file
 from .. import registry
 from ..errors import EdgeseqError, InputError
 from ..runtimes import DEVICE_RUNTIMES, open_runner
+from . import stream_parity_table
 from .app import (
     JsonOption,
     command,
@@ -45,7 +46,13 @@ def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, referen
         raise EdgeseqError("--reference keras needs TensorFlow: pip install 'edgeseq[train]'")
     else:
         ref = open_runner(directory / "model.keras", "keras")
-    return check(problem, ref, candidates, samples=samples, seed=seed, tolerance=tolerance)
+    report = check(problem, ref, candidates, samples=samples, seed=seed, tolerance=tolerance)
+    streams = (stream_parity_table.stream_report(directory, manifest, problem, tolerance,
+                                                 max(samples, 200), seed)
+               if reference == "keras" else None)
+    if streams is not None:  # step models beside the window ones; both must pass
+        report |= {"streaming": streams, "passed": report["passed"] and streams["passed"]}
+    return report
 
 
 @command()
@@ -79,6 +86,8 @@ def parity(
         emit_json(next(iter(reports.values())) if len(reports) == 1 else {"architectures": reports})
     elif len(reports) == 1:
         show_parity(next(iter(reports.values())), f"{directories[0]}: parity with Keras")
+        if "streaming" in next(iter(reports.values())):
+            stream_parity_table.show(next(iter(reports.values()))["streaming"])
     else:
         show_parity_summary(reports, manifests)
     if not all(r["passed"] for r in reports.values()):
