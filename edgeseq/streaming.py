@@ -76,3 +76,16 @@ def step_path(model: Path, runtime: str = "auto") -> tuple[Path, str, dict]:
 def open_stream(model: Path, runtime: str = "auto", batch: int = 1) -> Stream:
     path, runtime, streaming = step_path(model, runtime)
     return Stream(open_runner(path, runtime), streaming, batch=batch)
+
+
+def window_through_steps(stream: Stream, window_steps: int):
+    """A window model's `run_array` made of the step model: reset, feed the window's steps,
+    answer with the last step's output (the manifest's rule: after `window_steps` steps from a
+    reset the step model's output is the window model's)."""
+    def run_array(batch: np.ndarray) -> np.ndarray:
+        if batch.shape[1] != window_steps:
+            raise InputError(f"expected windows of {window_steps} steps, got {batch.shape[1]}")
+        stream.batch = len(batch)
+        stream.reset()
+        return stream.run(batch)[:, -1]
+    return run_array

@@ -158,3 +158,37 @@ def test_stream_class_carries_state_for_a_batch_of_streams(untrained):
     together = Stream(runner, section, batch=3).run(inputs)
     alone = np.concatenate([Stream(runner, section).run(inputs[i:i + 1]) for i in range(3)])
     assert np.allclose(together, alone, atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def generative_with_biases(tmp_path_factory):
+    """A generative export whose untrained weights include nonzero biases: from (0,0) a zero-
+    bias LSTM answers (0,0) forever, which would make any two rollouts agree."""
+    import keras
+
+    from edgeseq.export.pipeline import export
+    from edgeseq.training import save
+
+    arch = registry.get("generative")
+    keras.utils.set_random_seed(5)
+    model = arch.build(keras)
+    rng = np.random.default_rng(5)
+    model.set_weights([w + rng.normal(0, 0.3, w.shape).astype(np.float32) for w in model.get_weights()])
+    directory = tmp_path_factory.mktemp("generative-biased")
+    save(model, directory / "model.keras")
+    export(arch, directory, log=lambda _: None)
+    return directory
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_generate_drives_the_step_model_and_draws_the_same_corners_as_the_window_model(
+        generative_with_biases, runtime):
+    directory = generative_with_biases
+    result = cli_in_fresh_process("generate", directory, "--runtime", runtime, "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["ran"] == f"model.step.{runtime}"
+    window = registry.get("generative").problem.rollout(
+        open_runner(directory / f"model.{runtime}").run_array)
+    assert np.abs(window).max() > 0.05  # a rollout that goes somewhere
+    assert np.allclose(document["corners"], window, atol=1e-5)
