@@ -192,3 +192,41 @@ def test_generate_drives_the_step_model_and_draws_the_same_corners_as_the_window
         open_runner(directory / f"model.{runtime}").run_array)
     assert np.abs(window).max() > 0.05  # a rollout that goes somewhere
     assert np.allclose(document["corners"], window, atol=1e-5)
+
+
+def export_user_model(tmp_path, name, layers, shape, dtype="float32"):
+    import keras
+    from typer.testing import CliRunner
+
+    from edgeseq.cli import app
+
+    keras.utils.set_random_seed(0)
+    inputs = x = keras.Input(shape, dtype=dtype)
+    for layer in layers:
+        x = layer(x)
+    keras.Model(inputs, x).save(tmp_path / f"{name}.keras")
+    result = CliRunner().invoke(app, ["export", str(tmp_path / f"{name}.keras"), "--out", str(tmp_path / name)])
+    assert result.exit_code == 0, result.output
+    return tmp_path / name
+
+
+def test_a_user_model_with_a_backward_lstm_is_refused_in_one_line(tmp_path):
+    from keras import layers as L
+
+    directory = export_user_model(tmp_path, "backward", [L.LSTM(6, go_backwards=True), L.Dense(2)], (5, 3))
+    section = manifest.load(directory)["streaming"]
+    assert section["streams"] is False and "runs backward" in section["reason"]
+    assert not list(directory.glob("model.step.*"))
+
+
+def test_a_user_sequence_model_streams_every_step_like_keras(tmp_path):
+    from keras import layers as L
+
+    directory = export_user_model(tmp_path, "per_step", [
+        L.TimeDistributed(L.Dense(5, activation="relu")), L.LSTM(7, return_sequences=True),
+        L.LSTM(4, return_sequences=True), L.TimeDistributed(L.Dense(2))], (6, 3))
+    section = manifest.load(directory)["streaming"]
+    assert section["streams"] and "every step" in section["valid_output"]
+    assert section["state"]["size"] == 2 * (7 + 4)
+    for result in section["parity"]["results"]:
+        assert result["passed"] and result["every_step"]["min_atol"] <= ATOL

@@ -27,7 +27,22 @@ def references(model, plan: step_model.Plan):
 def write(arch, model, staging: Path, formats, tolerance: Tolerance, log,
           sequences: int = stream_parity.SEQUENCES) -> tuple[list, dict]:
     """(path, info) of each step artifact written, and the streaming section (with its stream
-    parity report). Raises like the window gate when an fp32 step model differs from Keras."""
+    parity report). Raises like the window gate when an fp32 step model of an edgeseq
+    architecture fails; a user's model whose step model fails is exported without one (its
+    window models passed their own gate), the reason in the section."""
+    if not hasattr(arch, "keras_model"):
+        return _write(arch, model, staging, formats, tolerance, log, sequences)
+    try:
+        return _write(arch, model, staging, formats, tolerance, log, sequences)
+    except Exception as exc:  # conversion or rebuild errors of layers edgeseq did not plan for
+        for path in staging.glob("model.step.*"):
+            path.unlink()
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        log(f"{arch.name}: step model failed ({first}); no step model written")
+        return [], step_model.refusal(f"does not stream: its step model failed ({first})")
+
+
+def _write(arch, model, staging: Path, formats, tolerance: Tolerance, log, sequences: int) -> tuple[list, dict]:
     plan = step_model.plan(model)
     if isinstance(plan, str):
         log(f"{arch.name}: {plan}; no step model written")

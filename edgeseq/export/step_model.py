@@ -31,10 +31,12 @@ PER_STEP = ("Dense", "Dropout", "Activation", "Embedding", "BatchNormalization",
 
 @dataclass
 class Plan:
-    """How a window model streams: stages in order, each ("layer", per-step layer) or
-    ("lstm", LSTM layer), and whether the model's output is per step or the last step's."""
+    """How a window model streams: stages in order, each ("layer", per-step layer), ("frame",
+    the layer a TimeDistributed wraps) or ("lstm", LSTM layer), and whether the model's output
+    is per step or the last step's."""
 
     frame_shape: tuple
+    dtype: str = "float32"  # of the step input (token ids for an Embedding model)
     stages: list = field(default_factory=list)
     every_step: bool = False  # return_sequences model: Keras defines an output at every step
 
@@ -72,7 +74,7 @@ def plan(model) -> Plan | str:
     layers = _layers(model)
     if layers is None:
         return "not a chain of layers (branches or several inputs): no step model"
-    plan_ = Plan(frame_shape=tuple(model.inputs[0].shape[2:]))
+    plan_ = Plan(frame_shape=tuple(model.inputs[0].shape[2:]), dtype=str(model.inputs[0].dtype))
     sequence_out = True  # what reaches the next layer still has a time axis
     for layer in layers:
         name = type(layer).__name__
@@ -91,7 +93,7 @@ def plan(model) -> Plan | str:
             plan_.stages.append(("lstm", layer))
             sequence_out = layer.return_sequences
         elif name == "TimeDistributed":
-            plan_.stages.append(("layer", layer.layer))
+            plan_.stages.append(("frame", layer.layer))
         elif name in PER_STEP:
             plan_.stages.append(("layer", layer))
         elif name in ("GRU", "SimpleRNN", "ConvLSTM2D", "RNN"):
@@ -116,11 +118,12 @@ def _clone(keras, layer):
 def build(keras, plan_: Plan, batch_size=None):
     """The step model in `keras` (Keras 3 for ONNX, tf_keras for a TFLite file with its
     weights as constants), with the trained weights copied in."""
-    step = keras.Input(shape=plan_.frame_shape, batch_size=batch_size, name=STEP_INPUT)
+    step = keras.Input(shape=plan_.frame_shape, batch_size=batch_size, dtype=plan_.dtype,
+                       name=STEP_INPUT)
     state = keras.Input(shape=(plan_.state_size,), batch_size=batch_size, name=STATE_INPUT)
     x, next_states, offset = step, [], 0
     for kind, layer in plan_.stages:
-        if kind == "layer":
+        if kind in ("layer", "frame"):
             twin = _clone(keras, layer)
             x = twin(x)
             twin.set_weights(layer.get_weights())
@@ -147,13 +150,15 @@ def sequence_reference(model, plan_: Plan):
     reference a stream is checked against."""
     import keras  # noqa: PLC0415
 
-    x = inputs = keras.Input(shape=(None, *plan_.frame_shape))
+    x = inputs = keras.Input(shape=(None, *plan_.frame_shape), dtype=plan_.dtype)
     for kind, layer in plan_.stages:
         if kind == "lstm":
             config = layer.get_config() | {"return_sequences": True, "name": f"{layer.name}_seq"}
             twin = keras.layers.LSTM.from_config(config)
-        else:
+        elif kind == "frame":
             twin = keras.layers.TimeDistributed(_clone(keras, layer))
+        else:  # a per-step layer that takes sequences as they are (Dense, Embedding)
+            twin = _clone(keras, layer)
         x = twin(x)
         twin.set_weights(layer.get_weights())
     return keras.Model(inputs, x)
@@ -173,7 +178,7 @@ def streaming_section(plan_: Plan, window_steps: int, artifacts: dict) -> dict:
     return {
         "streams": True,
         "artifacts": artifacts,
-        "inputs": [{"name": STEP_INPUT, "shape": [None, *plan_.frame_shape], "dtype": "float32"},
+        "inputs": [{"name": STEP_INPUT, "shape": [None, *plan_.frame_shape], "dtype": plan_.dtype},
                    {"name": STATE_INPUT, "shape": [None, plan_.state_size], "dtype": "float32"}],
         "outputs": [{"name": OUTPUT, "dtype": "float32"},
                     {"name": STATE_OUTPUT, "shape": [None, plan_.state_size], "dtype": "float32"}],

@@ -42,7 +42,7 @@ def to_onnx(plan: step_model.Plan, path: Path) -> dict:
     import tf2onnx  # noqa: PLC0415
 
     model = step_model.build(keras, plan)
-    specs = (tf.TensorSpec((None, *plan.frame_shape), tf.float32, name=step_model.STEP_INPUT),
+    specs = (tf.TensorSpec((None, *plan.frame_shape), tf.as_dtype(plan.dtype), name=step_model.STEP_INPUT),
              tf.TensorSpec((None, plan.state_size), tf.float32, name=step_model.STATE_INPUT))
     function = tf.function(lambda x, s: tuple(model([x, s], training=False)))
     proto, _ = tf2onnx.convert.from_function(function, input_signature=specs, opset=OPSET)
