@@ -15,8 +15,11 @@ import numpy as np
 def step_job(manifest: dict, directory: Path, runtime: str, variant: str) -> str | None:
     """The step artifact a window row of this runtime and variant is compared with."""
     streaming = manifest.get("streaming") or {}
-    file = streaming.get("artifacts", {}).get(runtime) if streaming.get("streams") else None
-    return str((directory / file).resolve()) if file and variant == "fp32" else None
+    if not streaming.get("streams"):
+        return None
+    file = (streaming["artifacts"].get(runtime) if variant == "fp32"
+            else streaming.get("variants", {}).get(runtime, {}).get(variant))
+    return str((directory / file).resolve()) if file else None
 
 
 def measure(path: str, runtime: str, window: np.ndarray, calls: int, warmup: int, time_calls, latency) -> dict:

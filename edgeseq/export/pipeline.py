@@ -182,7 +182,8 @@ def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed
         published = _gate_variants(report, converted, staging, rejected, arch.name, log)
         converted += [(path, info) for path, info in variants if path.name in published]
         steps, streaming = step_export.write(arch, model, staging, formats,
-                                             Tolerance(atol=arch.training.atol), log)
+                                             Tolerance(atol=arch.training.atol), log,
+                                             quantize=quantize, keras_file=out_dir / "model.keras")
         converted += steps
         # Floor models for `edgeseq bench` (one Reshape per format), published but not gated.
         converted += floor.write(problem.input_shape, staging, formats)

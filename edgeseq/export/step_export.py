@@ -10,9 +10,10 @@ import numpy as np
 
 from .. import stream_parity
 from ..errors import CheckFailed, EdgeseqError
-from ..parity import Tolerance
+from ..parity import Tolerance, metric_gate
 from ..runtimes import open_runner
-from . import step_model, to_step
+from . import step_int8, step_model, to_step
+from .step_int8 import VARIANT
 
 CONVERTERS = {"onnx": to_step.to_onnx, "tflite": to_step.to_tflite}
 
@@ -25,13 +26,17 @@ def references(model, plan: step_model.Plan):
 
 
 def write(arch, model, staging: Path, formats, tolerance: Tolerance, log,
-          sequences: int = stream_parity.SEQUENCES) -> tuple[list, dict]:
+          sequences: int = stream_parity.SEQUENCES, quantize=(), keras_file: Path | None = None
+          ) -> tuple[list, dict]:
     """(path, info) of each step artifact written, and the streaming section (with its stream
     parity report). Raises like the window gate when an fp32 step model of an edgeseq
     architecture fails; a user's model whose step model fails is exported without one (its
     window models passed their own gate), the reason in the section."""
     if not hasattr(arch, "keras_model"):
-        return _write(arch, model, staging, formats, tolerance, log, sequences)
+        written, section = _write(arch, model, staging, formats, tolerance, log, sequences)
+        if section["streams"] and VARIANT in quantize and "tflite" in formats and keras_file:
+            written += _int8(arch, model, keras_file, staging, section, log, sequences)
+        return written, section
     try:
         return _write(arch, model, staging, formats, tolerance, log, sequences)
     except Exception as exc:  # conversion or rebuild errors of layers edgeseq did not plan for
@@ -72,3 +77,31 @@ def _write(arch, model, staging: Path, formats, tolerance: Tolerance, log, seque
                     f"streams differently from Keras: {failed[0]['reason']}; previous artifacts "
                     "left in place")
     return [(path, info) for path, info in written], section | {"parity": report}
+
+
+def _int8(arch, model, keras_file: Path, staging: Path, section: dict, log, sequences: int) -> list:
+    """The int8 TFLite step model if it converts and its streamed task metric passes the
+    quantized variants' gate; otherwise nothing, the reason under section["rejected"]."""
+    path = staging / f"model.step.{VARIANT}.tflite"
+    log(f"{arch.name}: tflite step model {VARIANT}")
+    outcome = step_int8.convert_isolated(arch.name, keras_file, path)
+    rejected = section.setdefault("rejected", [])
+    if not outcome["ok"]:
+        log(f"{arch.name}: tflite step {VARIANT} not converted: {outcome['reason']}")
+        rejected.append({"runtime": "tflite", "variant": VARIANT, "reason": outcome["reason"]})
+        return []
+    every_step, window = references(model, step_model.plan(model))
+    report = stream_parity.check(arch.problem, section, every_step, window,
+                                 [(VARIANT, open_runner(path))], sequences=sequences)
+    result = report["results"][0]
+    reason = result.get("reason") or metric_gate(arch.problem.metric,
+                                                 report["reference"]["metric"]["value"],
+                                                 result["metric"]["value"])
+    if reason:
+        path.unlink()
+        log(f"{arch.name}: tflite step {VARIANT} rejected: {reason}")
+        rejected.append(result | {"passed": False, "reason": reason})
+        return []
+    section["parity"]["results"].append(result)
+    section.setdefault("variants", {}).setdefault("tflite", {})[VARIANT] = path.name
+    return [(path, outcome["info"])]
