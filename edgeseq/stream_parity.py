@@ -5,7 +5,12 @@ Knows nothing of Keras: the caller passes the reference outputs as functions (ex
 - sequences: many sequences streamed from zeros, every step against the Keras output on the
   prefix fed so far, and the last step against the window model;
 - long stream: one stream of ≥ 1,000 steps without a reset against Keras on the whole
-  stream (errors that compound step after step show up here);
+  stream (errors that compound step after step show up here). Over such a stream the cell
+  state of a trained model can grow far beyond what it saw in training (cnn_lstm: |c| ≈ 21),
+  where float32 itself is coarse: Keras's own fp32 output then differs from the same model
+  in float64 by ~2e-5. So when a candidate misses atol here, it still passes if it is no
+  farther from the float64 run than twice Keras's own distance (plus atol): within fp32's
+  noise, not drifting. Both distances are reported;
 - reset: after a reset mid-stream the outputs equal, bit for bit, those of a fresh stream.
 """
 
@@ -43,14 +48,18 @@ def _gate(name: str, stats: dict, tolerance: Tolerance) -> str | None:
 def check(problem: Problem, section: dict, every_step: Callable[[np.ndarray], np.ndarray],
           window: Callable[[np.ndarray], np.ndarray], candidates: list[tuple[str, Runner]],
           sequences: int = SEQUENCES, long_steps: int = LONG_STEPS, seed: int = SEED,
-          tolerance: Tolerance = DEFAULT_TOLERANCE) -> dict:
+          tolerance: Tolerance = DEFAULT_TOLERANCE,
+          exact: Callable[[np.ndarray], np.ndarray] | None = None) -> dict:
     """`every_step(x)`: Keras's output at every step of (batch, T, ...) inputs; `window(x)`:
-    the window model's output. Candidates are (variant, step runner)."""
+    the window model's output; `exact(x)`: `every_step` in float64. Candidates are (variant,
+    step runner)."""
     rng = np.random.default_rng(seed)
     inputs, targets = problem.generate(sequences, rng)
     stream = long_stream(problem, long_steps, rng)
     expected_steps, expected_window = every_step(inputs), window(inputs)
     expected_long = every_step(stream)
+    exact_long = None if exact is None else exact(stream)
+    keras_noise = None if exact_long is None else error_stats(exact_long, expected_long)["max_abs"]
     per_step = expected_window.ndim == expected_steps.ndim  # a return_sequences model
     results = []
     for variant, runner in candidates:
@@ -58,11 +67,15 @@ def check(problem: Problem, section: dict, every_step: Callable[[np.ndarray], np
         final = streamed if per_step else streamed[:, -1]
         steps_stats = error_stats(expected_steps, streamed, tolerance.rtol)
         window_stats = error_stats(expected_window, final, tolerance.rtol)
-        long_stats = error_stats(expected_long, Stream(runner, section).run(stream), tolerance.rtol)
+        streamed_long = Stream(runner, section).run(stream)
+        long_stats = error_stats(expected_long, streamed_long, tolerance.rtol)
+        if exact_long is not None:
+            long_stats |= {"keras_vs_float64": keras_noise,
+                           "candidate_vs_float64": error_stats(exact_long, streamed_long)["max_abs"]}
         reset_exact = _reset_is_exact(runner, section, inputs[:2])
         reasons = [r for r in (_gate("steps", steps_stats, tolerance),
                                _gate("window", window_stats, tolerance),
-                               _gate(f"{stream.shape[1]}-step stream", long_stats, tolerance))
+                               _long_gate(stream.shape[1], long_stats, tolerance))
                    if r] if variant == "fp32" else []
         if not reset_exact:
             reasons.append("a reset mid-stream does not return exactly to the zero-state outputs")
@@ -84,6 +97,16 @@ def check(problem: Problem, section: dict, every_step: Callable[[np.ndarray], np
             "reference": {"metric": {"name": problem.metric.name,
                                      "value": problem.score(inputs, targets, expected_window)}},
             "results": results, "passed": all(r["passed"] for r in results)}
+
+
+def _long_gate(steps: int, stats: dict, tolerance: Tolerance) -> str | None:
+    reason = _gate(f"{steps}-step stream", stats, tolerance)
+    if reason and stats.get("keras_vs_float64") is not None:
+        if stats["candidate_vs_float64"] <= 2 * stats["keras_vs_float64"] + tolerance.atol:
+            return None  # as close to the float64 run as Keras's own fp32 is: no drift
+        reason += (f" and {stats['candidate_vs_float64']:.2e} from float64 (Keras fp32: "
+                   f"{stats['keras_vs_float64']:.2e})")
+    return reason
 
 
 def _reset_is_exact(runner: Runner, section: dict, pair: np.ndarray) -> bool:

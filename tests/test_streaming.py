@@ -34,10 +34,9 @@ def test_step_model_streamed_from_zeros_matches_keras_at_every_step_over_a_long_
         untrained, arch, runtime):
     directory = untrained(arch)
     section = manifest.load(directory)["streaming"]
-    every_step, window = keras_references(directory)
-    report = stream_parity.check(registry.get(arch).problem, section, every_step, window,
-                                 [("fp32", open_runner(directory / f"model.step.{runtime}"))],
-                                 sequences=200, long_steps=1000, seed=7)
+    report = stream_parity.check(registry.get(arch).problem, section,
+                                 candidates=[("fp32", open_runner(directory / f"model.step.{runtime}"))],
+                                 sequences=200, long_steps=1000, seed=7, **keras_references(directory))
     result = report["results"][0]
     assert result["passed"], result.get("reason")
     assert result["sequences"] >= 200 and result["long_stream"]["steps"] >= 1000

@@ -23,10 +23,12 @@ def stream_report(directory: Path, manifest: dict, problem, tolerance, sequences
     from ..runtimes import open_runner  # noqa: PLC0415
 
     model = keras.saving.load_model(directory / "model.keras", compile=False)
-    every_step, window = step_export.references(model, step_model.plan(model))
     runners = [("fp32", open_runner(directory / file)) for file in streaming["artifacts"].values()]
-    return stream_parity.check(problem, streaming, every_step, window, runners,
-                               sequences=sequences, seed=seed, tolerance=tolerance)
+    runners += [(variant, open_runner(directory / file))
+                for variant, file in streaming.get("variants", {}).get("tflite", {}).items()]
+    return stream_parity.check(problem, streaming, candidates=runners, sequences=sequences,
+                               seed=seed, tolerance=tolerance,
+                               **step_export.references(model, step_model.plan(model)))
 
 
 def show(report: dict) -> None:

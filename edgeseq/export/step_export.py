@@ -13,16 +13,19 @@ from ..errors import CheckFailed, EdgeseqError
 from ..parity import Tolerance, metric_gate
 from ..runtimes import open_runner
 from . import step_int8, step_model, to_step
-from .step_int8 import VARIANT
 
 CONVERTERS = {"onnx": to_step.to_onnx, "tflite": to_step.to_tflite}
 
 
-def references(model, plan: step_model.Plan):
-    """Keras's outputs at every step, and the window model's, as numpy functions."""
+def references(model, plan: step_model.Plan) -> dict:
+    """Keras's outputs at every step, the window model's, and every step in float64, as
+    numpy functions (stream_parity.check's keyword arguments)."""
     every_step = step_model.sequence_reference(model, plan)
-    return (lambda x: np.asarray(every_step(x, training=False)),
-            lambda x: np.asarray(model(x, training=False)))
+    exact = step_model.sequence_reference(model, plan, "float64")
+    as_float64 = (lambda x: x) if plan.dtype != "float32" else (lambda x: x.astype(np.float64))
+    return {"every_step": lambda x: np.asarray(every_step(x, training=False)),
+            "window": lambda x: np.asarray(model(x, training=False)),
+            "exact": lambda x: np.asarray(exact(as_float64(x), training=False))}
 
 
 def write(arch, model, staging: Path, formats, tolerance: Tolerance, log,
@@ -34,8 +37,9 @@ def write(arch, model, staging: Path, formats, tolerance: Tolerance, log,
     window models passed their own gate), the reason in the section."""
     if not hasattr(arch, "keras_model"):
         written, section = _write(arch, model, staging, formats, tolerance, log, sequences)
-        if section["streams"] and VARIANT in quantize and "tflite" in formats and keras_file:
-            written += _int8(arch, model, keras_file, staging, section, log, sequences)
+        for variant in (v for v in quantize if v in step_int8.VARIANTS):
+            if section["streams"] and "tflite" in formats and keras_file:
+                written += _integer(arch, model, keras_file, staging, section, variant, log, sequences)
         return written, section
     try:
         return _write(arch, model, staging, formats, tolerance, log, sequences)
@@ -66,10 +70,9 @@ def _write(arch, model, staging: Path, formats, tolerance: Tolerance, log, seque
                                            {info["format"]: path.name for path, info in written})
     log(f"{arch.name}: stream parity on {sequences} sequences and a "
         f"{stream_parity.LONG_STEPS}-step stream")
-    every_step, window = references(model, plan)
-    report = stream_parity.check(arch.problem, section, every_step, window,
-                                 [("fp32", open_runner(path)) for path, _ in written],
-                                 sequences=sequences, tolerance=tolerance)
+    report = stream_parity.check(arch.problem, section,
+                                 candidates=[("fp32", open_runner(path)) for path, _ in written],
+                                 sequences=sequences, tolerance=tolerance, **references(model, plan))
     failed = [r for r in report["results"] if not r["passed"]]
     if failed:
         error = EdgeseqError if hasattr(arch, "keras_model") else CheckFailed
@@ -79,29 +82,33 @@ def _write(arch, model, staging: Path, formats, tolerance: Tolerance, log, seque
     return [(path, info) for path, info in written], section | {"parity": report}
 
 
-def _int8(arch, model, keras_file: Path, staging: Path, section: dict, log, sequences: int) -> list:
-    """The int8 TFLite step model if it converts and its streamed task metric passes the
+def _integer(arch, model, keras_file: Path, staging: Path, section: dict, variant: str, log,
+             sequences: int) -> list:
+    """An integer TFLite step model if it converts and its streamed task metric passes the
     quantized variants' gate; otherwise nothing, the reason under section["rejected"]."""
-    path = staging / f"model.step.{VARIANT}.tflite"
-    log(f"{arch.name}: tflite step model {VARIANT}")
-    outcome = step_int8.convert_isolated(arch.name, keras_file, path)
+    path = staging / f"model.step.{variant}.tflite"
+    log(f"{arch.name}: tflite step model {variant}")
+    outcome = step_int8.convert_isolated(arch.name, keras_file, path, variant)
     rejected = section.setdefault("rejected", [])
     if not outcome["ok"]:
-        log(f"{arch.name}: tflite step {VARIANT} not converted: {outcome['reason']}")
-        rejected.append({"runtime": "tflite", "variant": VARIANT, "reason": outcome["reason"]})
+        log(f"{arch.name}: tflite step {variant} not converted: {outcome['reason']}")
+        rejected.append({"runtime": "tflite", "variant": variant, "reason": outcome["reason"]})
         return []
-    every_step, window = references(model, step_model.plan(model))
-    report = stream_parity.check(arch.problem, section, every_step, window,
-                                 [(VARIANT, open_runner(path))], sequences=sequences)
+    report = stream_parity.check(arch.problem, section, candidates=[(variant, open_runner(path))],
+                                 sequences=sequences, **references(model, step_model.plan(model)))
     result = report["results"][0]
+    fp32_bytes = (staging / section["artifacts"]["tflite"]).stat().st_size
     reason = result.get("reason") or metric_gate(arch.problem.metric,
                                                  report["reference"]["metric"]["value"],
                                                  result["metric"]["value"])
+    if not reason and path.stat().st_size >= fp32_bytes:
+        reason = f"no smaller than fp32 ({path.stat().st_size:,} vs {fp32_bytes:,} bytes)"
+    result["bytes"] = path.stat().st_size
     if reason:
         path.unlink()
-        log(f"{arch.name}: tflite step {VARIANT} rejected: {reason}")
+        log(f"{arch.name}: tflite step {variant} rejected: {reason}")
         rejected.append(result | {"passed": False, "reason": reason})
         return []
     section["parity"]["results"].append(result)
-    section.setdefault("variants", {}).setdefault("tflite", {})[VARIANT] = path.name
+    section.setdefault("variants", {}).setdefault("tflite", {})[variant] = path.name
     return [(path, outcome["info"])]

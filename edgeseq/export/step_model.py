@@ -143,22 +143,28 @@ def build(keras, plan_: Plan, batch_size=None):
     return keras.Model([step, state], [output, packed], name="step")
 
 
-def sequence_reference(model, plan_: Plan):
+def sequence_reference(model, plan_: Plan, dtype: str = "float32"):
     """The window model as Keras runs it, made to answer at every step of a sequence of any
     length: the same trained layers, the last LSTM returning sequences. The output at step t
     is the window model's output on the prefix up to t (LSTMs are causal), so this is the
     reference a stream is checked against."""
     import keras  # noqa: PLC0415
 
-    x = inputs = keras.Input(shape=(None, *plan_.frame_shape), dtype=plan_.dtype)
+    def clone(layer, **changes):
+        config = layer.get_config() | changes
+        if dtype != "float32":  # float64: the same weights in exact-enough arithmetic
+            config["dtype"] = dtype
+        return type(layer).from_config(config)
+
+    input_dtype = plan_.dtype if plan_.dtype != "float32" else dtype
+    x = inputs = keras.Input(shape=(None, *plan_.frame_shape), dtype=input_dtype)
     for kind, layer in plan_.stages:
         if kind == "lstm":
-            config = layer.get_config() | {"return_sequences": True, "name": f"{layer.name}_seq"}
-            twin = keras.layers.LSTM.from_config(config)
+            twin = clone(layer, return_sequences=True, name=f"{layer.name}_seq")
         elif kind == "frame":
-            twin = keras.layers.TimeDistributed(_clone(keras, layer))
+            twin = keras.layers.TimeDistributed(clone(layer), dtype=dtype)
         else:  # a per-step layer that takes sequences as they are (Dense, Embedding)
-            twin = _clone(keras, layer)
+            twin = clone(layer)
         x = twin(x)
         twin.set_weights(layer.get_weights())
     return keras.Model(inputs, x)
