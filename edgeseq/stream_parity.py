@@ -10,7 +10,11 @@ Knows nothing of Keras: the caller passes the reference outputs as functions (ex
   where float32 itself is coarse: Keras's own fp32 output then differs from the same model
   in float64 by ~2e-5. So when a candidate misses atol here, it still passes if it is no
   farther from the float64 run than twice Keras's own distance (plus atol): within fp32's
-  noise, not drifting. Both distances are reported;
+  noise, not drifting. Both distances are reported. And where Keras's fp32 is more than
+  ILL_CONDITIONED from float64 the stream is chaotic for this model (trained vanilla, fed
+  1,000 steps after learning 5: Keras fp32 vs float64 differ by 1.0), so no fp32 artifact can
+  be judged on it: the result says `well_conditioned: false` and the long stream does not
+  gate (the 200 sequences still do);
 - reset: after a reset mid-stream the outputs equal, bit for bit, those of a fresh stream.
 """
 
@@ -29,6 +33,8 @@ SEQUENCES = 200
 LONG_STEPS = 1000
 SEED = 4321
 DEFAULT_TOLERANCE = Tolerance()
+#: Keras fp32 this far from float64 on the long stream: rounding alone decides the outputs
+ILL_CONDITIONED = 1e-3
 
 
 def long_stream(problem: Problem, steps: int, rng: np.random.Generator) -> np.ndarray:
@@ -71,7 +77,8 @@ def check(problem: Problem, section: dict, every_step: Callable[[np.ndarray], np
         long_stats = error_stats(expected_long, streamed_long, tolerance.rtol)
         if exact_long is not None:
             long_stats |= {"keras_vs_float64": keras_noise,
-                           "candidate_vs_float64": error_stats(exact_long, streamed_long)["max_abs"]}
+                           "candidate_vs_float64": error_stats(exact_long, streamed_long)["max_abs"],
+                           "well_conditioned": keras_noise <= ILL_CONDITIONED}
         reset_exact = _reset_is_exact(runner, section, inputs[:2])
         reasons = [r for r in (_gate("steps", steps_stats, tolerance),
                                _gate("window", window_stats, tolerance),
@@ -101,6 +108,8 @@ def check(problem: Problem, section: dict, every_step: Callable[[np.ndarray], np
 
 def _long_gate(steps: int, stats: dict, tolerance: Tolerance) -> str | None:
     reason = _gate(f"{steps}-step stream", stats, tolerance)
+    if reason and stats.get("well_conditioned") is False:
+        return None  # chaotic for this model in fp32: nothing to judge (reported as such)
     if reason and stats.get("keras_vs_float64") is not None:
         if stats["candidate_vs_float64"] <= 2 * stats["keras_vs_float64"] + tolerance.atol:
             return None  # as close to the float64 run as Keras's own fp32 is: no drift

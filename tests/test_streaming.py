@@ -42,6 +42,7 @@ def test_step_model_streamed_from_zeros_matches_keras_at_every_step_over_a_long_
     assert result["sequences"] >= 200 and result["long_stream"]["steps"] >= 1000
     for part in ("every_step", "window", "long_stream"):
         assert result[part]["min_atol"] <= ATOL, part
+    assert result["long_stream"]["well_conditioned"]  # untrained weights: not chaotic
     assert result["reset_exact"]
     if result["decision_agreement"] is not None:
         assert result["decision_agreement"] == 1.0
