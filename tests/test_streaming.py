@@ -230,3 +230,31 @@ def test_a_user_sequence_model_streams_every_step_like_keras(tmp_path):
     assert section["state"]["size"] == 2 * (7 + 4)
     for result in section["parity"]["results"]:
         assert result["passed"] and result["every_step"]["min_atol"] <= ATOL
+
+
+def test_integer_step_models_are_gated_on_the_streamed_task_metric(tmp_path, untrained):
+    import shutil
+
+    from edgeseq.export.pipeline import export
+    from edgeseq.parity import metric_gate
+
+    directory = tmp_path / "vanilla"
+    directory.mkdir()
+    shutil.copy(untrained("vanilla") / "model.keras", directory / "model.keras")
+    export(registry.get("vanilla"), directory, quantize=("int8", "int16x8"), log=lambda _: None)
+    document = manifest.load(directory)
+    section = document["streaming"]
+    reference = section["parity"]["reference"]["metric"]["value"]
+    published = section.get("variants", {}).get("tflite", {})
+    results = {r["variant"]: r for r in section["parity"]["results"]}
+    for rejected in section.get("rejected", []):  # each with its reason, and not on disk
+        assert rejected["reason"] and not (directory / f"model.step.{rejected['variant']}.tflite").exists()
+    assert set(published) | {r["variant"] for r in section.get("rejected", [])} == {"int8", "int16x8"}
+    problem = registry.get("vanilla").problem
+    for variant, file in published.items():
+        entry = manifest.entry(document, file)
+        assert entry["step"] and entry["sha256"] == manifest.sha256(directory / file)
+        assert metric_gate(problem.metric, reference, results[variant]["metric"]["value"]) is None
+        assert results[variant]["reset_exact"]
+        inputs, _ = problem.generate(2, np.random.default_rng(0))
+        assert Stream(open_runner(directory / file), section, batch=2).run(inputs).shape == (2, 5, 10)
