@@ -12,7 +12,7 @@ from .. import stream_parity
 from ..errors import CheckFailed, EdgeseqError
 from ..parity import Tolerance, metric_gate
 from ..runtimes import open_runner
-from . import step_int8, step_model, to_step
+from . import step_integer, step_model, to_step
 
 CONVERTERS = {"onnx": to_step.to_onnx, "tflite": to_step.to_tflite}
 
@@ -37,7 +37,7 @@ def write(arch, model, staging: Path, formats, tolerance: Tolerance, log,
     window models passed their own gate), the reason in the section."""
     if not hasattr(arch, "keras_model"):
         written, section = _write(arch, model, staging, formats, tolerance, log, sequences)
-        for variant in (v for v in quantize if v in step_int8.VARIANTS):
+        for variant in (v for v in quantize if v in step_integer.VARIANTS):
             if section["streams"] and "tflite" in formats and keras_file:
                 written += _integer(arch, model, keras_file, staging, section, variant, log, sequences)
         return written, section
@@ -88,7 +88,7 @@ def _integer(arch, model, keras_file: Path, staging: Path, section: dict, varian
     quantized variants' gate; otherwise nothing, the reason under section["rejected"]."""
     path = staging / f"model.step.{variant}.tflite"
     log(f"{arch.name}: tflite step model {variant}")
-    outcome = step_int8.convert_isolated(arch.name, keras_file, path, variant)
+    outcome = step_integer.convert_isolated(arch.name, keras_file, path, variant)
     rejected = section.setdefault("rejected", [])
     if not outcome["ok"]:
         log(f"{arch.name}: tflite step {variant} not converted: {outcome['reason']}")

@@ -12,7 +12,7 @@ the error compounds (trained stacked: streamed MAE 0.0248 against Keras 0.0104, 
 16-bit activations keep it (0.0106). The fused window LSTM keeps its cell state in 16 bits
 internally, which is why its int8 file does not show this.
 
-    python -m edgeseq.export.step_int8 ARCH MODEL.keras OUT.tflite VARIANT  → one JSON line
+    python -m edgeseq.export.step_integer ARCH MODEL.keras OUT.tflite VARIANT  → one JSON line
 """
 
 from __future__ import annotations
