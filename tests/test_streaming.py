@@ -249,6 +249,7 @@ def test_integer_step_models_are_gated_on_the_streamed_task_metric(tmp_path, unt
     results = {r["variant"]: r for r in section["parity"]["results"]}
     for rejected in section.get("rejected", []):  # each with its reason, and not on disk
         assert rejected["reason"] and not (directory / f"model.step.{rejected['variant']}.tflite").exists()
+        assert "metric" in rejected, rejected["reason"]  # both convert: only the gate may reject
     assert set(published) | {r["variant"] for r in section.get("rejected", [])} == {"int8", "int16x8"}
     problem = registry.get("vanilla").problem
     for variant, file in published.items():
