@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import bench_step
 from .errors import EdgeseqError, InputError
 
 KERAS_ROWS = ("keras-call", "keras-predict")
@@ -113,8 +114,9 @@ def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 
     problem = registry.problem_from_manifest(manifest)
     artifacts = [a for a in manifest.get("artifacts", []) if a.get("format") in DEVICE_RUNTIMES]
     # A batch-N file (export --batch) is no row of its own: its batch-1 latency would be a
-    # padded batch's; it gives its fp32 sibling's row the batch throughput instead.
-    models = [a for a in artifacts if a.get("variant") != FLOOR and not a.get("batch")]
+    # padded batch's; it gives its fp32 sibling's row the batch throughput instead. Step
+    # models are timed within their window's row (step columns).
+    models = [a for a in artifacts if a.get("variant") != FLOOR and not a.get("batch") and not a.get("step")]
     if not models:
         raise InputError(f"{directory}/manifest.json lists no onnx or tflite artifact to bench")
     for a in artifacts:  # all checked before any row runs: a bad file fails fast, once
@@ -177,7 +179,8 @@ def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 
                 "kind": "device", "runtime": runtime, "variant": a.get("variant", "fp32"),
                 "path": str((directory / a["file"]).resolve()), "calls": calls, "warmup": WARMUP,
                 "floor": str(floor_path.resolve()) if floor_path else None,
-                "floor_source": floor_source})
+                "floor_source": floor_source,
+                "step": bench_step.step_job(manifest, directory, runtime, a.get("variant", "fp32"))})
         for job in jobs:
             log(f"bench: {job['runtime']} {job['variant']} ({Path(job['path']).name})")
             row = _spawn(job)
@@ -290,6 +293,10 @@ def measure(job: dict) -> dict:
                 "floor_file": floor_file, "floor_source": source,
                 # the same process's own yardstick: steadier across rows than p50 alone
                 "p50_over_floor": row["p50_us"] / floor["p50_us"]}
+    row |= {"step_file": None, "step_p50_us": None, "step_p99_us": None, "window_over_step": None}
+    if job.get("step"):
+        row |= bench_step.measure(job["step"], job["runtime"], one, calls, warmup, time_calls, latency)
+        row["window_over_step"] = row["p50_us"] / row["step_p50_us"]
     row["heavy_modules"] = heavy_modules()
     row["pid"] = os.getpid()
     return row
@@ -427,6 +434,10 @@ def plot(document: dict, path: Path) -> None:
         ax.scatter([i for i, _ in roofs], [v for _, v in roofs], marker="_", s=900,
                    color="tab:green", zorder=4,
                    label=f"roofline: floor + FLOPs ÷ {document['peak']['gflops_per_s']:.0f} GFLOP/s")
+    steps = [(i, r["step_p50_us"]) for i, r in enumerate(rows) if r.get("step_p50_us")]
+    if steps:
+        ax.scatter([i for i, _ in steps], [v for _, v in steps], marker="v", s=60,
+                   color="tab:purple", zorder=3, label="step model p50 (one new sample)")
     for bar, value in zip(bars, p50, strict=True):
         ax.annotate(f"{value:,.0f}" if value >= 100 else f"{value:.1f}",
                     (bar.get_x() + bar.get_width() / 2, value), ha="center", va="bottom",

@@ -62,7 +62,8 @@ def test_bench_json_has_a_row_per_runtime_and_artifact(benched):
     directory, document, _, _ = benched
     # the batch-N file is no row of its own (it gives tflite fp32 its batch throughput)
     artifacts = [a for a in manifest.load(directory)["artifacts"]
-                 if a["format"] in ("onnx", "tflite") and a["variant"] != "floor" and not a.get("batch")]
+                 if a["format"] in ("onnx", "tflite") and a["variant"] != "floor" and not a.get("batch")
+                 and not a.get("step")]
     expected = {(a["format"], a["variant"]) for a in artifacts}
     if HAS_TF:
         expected |= {("keras-call", "fp32"), ("keras-predict", "fp32")}
@@ -80,6 +81,9 @@ def test_bench_json_has_a_row_per_runtime_and_artifact(benched):
             assert r["calls"] == 5 and r["bytes"] == (directory / "model.keras").stat().st_size
         else:
             assert r["calls"] == 50 and r["bytes"] == sizes[runtime]
+            # the step model beside its window model: the per-new-sample speedup
+            assert r["step_file"] == f"model.step.{runtime}" and r["step_p50_us"] > 0
+            assert r["window_over_step"] == pytest.approx(r["p50_us"] / r["step_p50_us"])
             assert r["floor_source"] == "manifest" and r["floor_file"] == f"floor.{runtime}"
     assert document["machine"]["cpus"] >= 1 and document["calls"] == 50
 

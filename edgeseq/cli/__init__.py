@@ -6,7 +6,7 @@ export load it when they run, so predict, info and parity of exported artifacts 
 from __future__ import annotations
 
 from .app import app
-from . import listing, train, export, predict, parity, generate, info, bench, mcu, compare  # noqa: F401, E402
+from . import listing, train, export, predict, parity, generate, stream, info, bench, mcu, compare  # noqa: F401, E402
 
 
 def main() -> None:

@@ -52,6 +52,7 @@ def bench(
         validate.save_plot(lambda: benchmark.plot(document, plot), plot)
 
 
+
 def _show(document: dict, directory: Path, batch: int) -> None:
     from rich import box  # noqa: PLC0415
     from rich.table import Column, Table  # noqa: PLC0415
@@ -60,7 +61,7 @@ def _show(document: dict, directory: Path, batch: int) -> None:
 
     us, rate, ratio = benchmark.format_us, benchmark.format_rate, benchmark.format_ratio
     numbers = ["p50 µs", "p99 µs", "floor\np50 µs", "roof\nµs", "p50/\nroof", "GFLOP/s\nb1",
-               "per s\nb1", f"per s\nb{batch}", "load\nms", "RSS\nMB", "kB"]
+               "per s\nb1", f"per s\nb{batch}", "load\nms", "RSS\nMB", "kB", "step\np50 µs", "window\n/step"]
     table = Table(Column("runtime variant", no_wrap=True),
                   *[Column(h, justify="right", no_wrap=True) for h in numbers],
                   box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True,
@@ -71,7 +72,8 @@ def _show(document: dict, directory: Path, batch: int) -> None:
                       us(r["floor_p50_us"]), us(r["roofline_us"]), ratio(r["p50_over_roofline"]),
                       ratio(r["gflops_per_s"]), rate(r["throughput_per_s"]),
                       rate(r["batch_throughput_per_s"]), f"{r['load_ms']:.1f}",
-                      f"{r['peak_rss_mb']:.0f}", f"{r['bytes'] / 1e3:.1f}")
+                      f"{r['peak_rss_mb']:.0f}", f"{r['bytes'] / 1e3:.1f}",
+                      us(r.get("step_p50_us")), ratio(r.get("window_over_step")))
     out.print(table)
     peak = document["peak"]
     out.print(f"peak: {peak['gflops_per_s']:.1f} GFLOP/s ({peak['source']}, {peak['kernel']})",

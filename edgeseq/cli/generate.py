@@ -10,6 +10,7 @@ import typer
 
 from ..errors import InputError
 from ..runtimes import DEVICE_RUNTIMES, open_runner, resolve
+from ..streaming import open_stream, window_through_steps
 from . import validate
 from .app import (
     JsonOption,
@@ -40,10 +41,15 @@ def generate(
     if not hasattr(problem, "rollout"):
         raise InputError(f"{path} solves {problem.name}, which generates nothing; "
                          "use a generative model (exported/generative)")
-    corners = problem.rollout(open_runner(path, runtime).run_array)
+    try:  # the step model when the export has one: each new corner is one step
+        stream = open_stream(path, runtime)
+        driver, step = stream.runner.path, window_through_steps(stream, problem.input_shape[0])
+    except InputError:  # exported before streaming existed
+        driver, step = path, open_runner(path, runtime).run_array
+    corners = problem.rollout(step)
     score = problem.rollout_score(corners)
     if as_json:
-        emit_json({"model": str(path), "runtime": runtime,
+        emit_json({"model": str(path), "runtime": runtime, "ran": driver.name,
                    "corners": [[round(float(v), 6) for v in c] for c in corners],
                    problem.metric.name: score})
     else:

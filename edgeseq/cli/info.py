@@ -30,7 +30,8 @@ def info(
         document = manifest_file.load(model)
         listed, mcu_section = document["artifacts"], document.get("mcu")
         paths = [model / a["file"] for a in listed
-                 if a["format"] in DEVICE_RUNTIMES and a.get("variant") != "floor"]
+                 if a["format"] in DEVICE_RUNTIMES and a.get("variant") != "floor"
+                 and not a.get("step")]
     else:
         paths = [model]
     documents = []

@@ -12,7 +12,7 @@ from .. import registry
 from ..errors import EdgeseqError, InputError
 from ..quiet_tensorflow import import_tensorflow
 from ..runtimes import DEVICE_RUNTIMES, open_runner
-from . import validate
+from . import stream_parity_table, validate
 from .app import (
     JsonOption,
     command,
@@ -58,16 +58,23 @@ def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, referen
 
     problem = registry.problem_from_manifest(manifest)
     tolerance = Tolerance(**manifest.get("tolerance", {}))
+    windows = [a for a in manifest["artifacts"] if a.get("variant") != "floor" and not a.get("step")]
     candidates = [(a["variant"], open_runner(directory / a["file"]))
-                  for a in manifest["artifacts"]
-                  if a["format"] in (*DEVICE_RUNTIMES, "ort") and a.get("variant") != "floor"]
+                  for a in windows if a["format"] in (*DEVICE_RUNTIMES, "ort")]
     if openvino_installed():
         # OpenVINO runs the fp32 ONNX file beside onnxruntime (the quantized ONNX variants use
         # onnxruntime's own com.microsoft ops), and is gated like any fp32 artifact.
         candidates += [("fp32", open_runner(directory / a["file"], "openvino"))
-                       for a in manifest["artifacts"] if a["format"] == "onnx" and a.get("variant") == "fp32"]
+                       for a in windows if a["format"] == "onnx" and a.get("variant") == "fp32"]
     ref = reference_runner(directory, manifest, reference)
-    return check(problem, ref, candidates, samples=samples, seed=seed, tolerance=tolerance)
+    report = check(problem, ref, candidates, samples=samples, seed=seed, tolerance=tolerance)
+    # Step models stream against Keras itself (stored outputs hold no per-step answers).
+    streams = (stream_parity_table.stream_report(directory, manifest, problem, tolerance,
+                                                 max(samples, 200), seed)
+               if ref.runtime == "keras" else None)
+    if streams is not None:  # step models beside the window ones; both must pass
+        report |= {"streaming": streams, "passed": report["passed"] and streams["passed"]}
+    return report
 
 
 def _per_layer_of(directory: Path, manifest: dict, samples: int, seed: int) -> list[dict]:
@@ -134,6 +141,8 @@ def parity(
         emit_json(next(iter(reports.values())) if len(reports) == 1 else {"architectures": reports})
     elif len(reports) == 1:
         show_parity(next(iter(reports.values())), f"{directories[0]}: parity with Keras")
+        if "streaming" in next(iter(reports.values())):
+            stream_parity_table.show(next(iter(reports.values()))["streaming"])
     else:
         show_parity_summary(reports, manifests)
     if per_layer and not as_json:

@@ -29,6 +29,7 @@ from . import (
     floor,
     pause_points,
     publish,
+    step_export,
     tflite_worker,
     to_onnx,
     to_onnx_quantized,
@@ -271,6 +272,10 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
                         f"Keras: {failed_fp32[0]['reason']}; previous artifacts left in place")
         published = _gate_variants(report, converted, staging, rejected, arch.name, log)
         converted += [(path, info) for path, info in variants if path.name in published]
+        steps, streaming = step_export.write(arch, model, staging, formats,
+                                             Tolerance(atol=arch.training.atol), log,
+                                             quantize=quantize, keras_file=out_dir / "model.keras")
+        converted += steps
         # Floor models for `edgeseq bench` (one Reshape per format), published but not gated.
         converted += floor.write(problem.input_shape, staging, [f for f in formats if f in FORMATS])
         if "ort" in formats:  # the operator list for a reduced build: listed, not run
@@ -314,6 +319,7 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
             **({"sequence_length": problem.length, "variable_length": True}
                if getattr(problem, "variable_length", False) else {}),
             "parity": report,
+            "streaming": streaming,  # step models: how to drive them, their stream parity
             # quantized variants that failed conversion or the task-metric gate; not written
             "rejected": rejected,
             "versions": versions(),

@@ -130,6 +130,17 @@ class Problem(ABC):
             raise InputError("input array contains NaN or infinity (or values too large for float32)")
         return array
 
+    def encode_step(self, text: str) -> np.ndarray:
+        """One time step as a person writes it (a line of `edgeseq stream`): one frame, no
+        batch axis. By default every value of the frame, comma-separated."""
+        frame = self.input_shape[1:]
+        values = parse_numbers(text, int(np.prod(frame)), what="numbers (one time step)")
+        return self.check_steps(np.array(values, np.float32).reshape(1, *frame))[0]
+
+    def check_steps(self, steps: np.ndarray) -> np.ndarray:
+        """Steps (T, *frame), finite float32, checked as this problem's windows are."""
+        return steps
+
     def load_array(self, path: Path) -> np.ndarray:
         """A .npy file as an encoded batch."""
         path = Path(path)

@@ -44,6 +44,15 @@ class Echo(Problem):
     def encode_array(self, array: np.ndarray) -> np.ndarray:
         return check_one_hot(super().encode_array(array))
 
+    def encode_step(self, text: str) -> np.ndarray:
+        (value,) = parse_numbers(text, 1, kind=int, what=f"integer in 0..{self.features - 1}")
+        if not 0 <= value < self.features:
+            raise InputError(f"{value} is outside 0..{self.features - 1}")
+        return one_hot(np.array(value), self.features)
+
+    def check_steps(self, steps: np.ndarray) -> np.ndarray:
+        return check_one_hot(steps)
+
     def decode(self, outputs: np.ndarray) -> list[int]:
         return [int(v) for v in np.argmax(outputs, axis=-1)]
 

@@ -58,6 +58,9 @@ class MovingLine(Problem):
             array = array[..., np.newaxis]  # frames saved without the channel axis
         return check_range(super().encode_array(array), 0.0, 1.0, closed=True)
 
+    def check_steps(self, steps: np.ndarray) -> np.ndarray:
+        return check_range(steps, 0.0, 1.0, closed=True)
+
     def decode(self, outputs: np.ndarray) -> list[str]:
         return [DIRECTIONS[int(p > 0.5)] for p in outputs[:, 0]]
 

@@ -102,6 +102,9 @@ class Rectangles(Problem):
             array = array.reshape(-1, 1, 2)
         return check_range(super().encode_array(array), 0.0, 1.0, closed=True)
 
+    def check_steps(self, steps: np.ndarray) -> np.ndarray:
+        return check_range(steps, 0.0, 1.0, closed=True)
+
     def decode(self, outputs: np.ndarray) -> list[list[float]]:
         return [[round(float(v), 6) for v in row] for row in outputs]
 

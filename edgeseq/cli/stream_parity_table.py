@@ -1,0 +1,51 @@
+"""`edgeseq parity`'s stream rows: each step model streamed against Keras, shown under the
+window table. Needs Keras for the reference (every-step outputs are not stored at export)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.markup import escape
+from rich.table import Table
+
+from .app import fmt, out
+
+
+def stream_report(directory: Path, manifest: dict, problem, tolerance, sequences: int, seed: int) -> dict | None:
+    """The stream parity of every step model in the export, or None when it has none."""
+    streaming = manifest.get("streaming") or {}
+    if not streaming.get("streams"):
+        return None
+    import keras  # noqa: PLC0415 - the caller runs this only with the Keras reference
+
+    from .. import stream_parity  # noqa: PLC0415
+    from ..export import step_export, step_model  # noqa: PLC0415
+    from ..runtimes import open_runner  # noqa: PLC0415
+
+    model = keras.saving.load_model(directory / "model.keras", compile=False)
+    runners = [("fp32", open_runner(directory / file)) for file in streaming["artifacts"].values()]
+    runners += [(variant, open_runner(directory / file))
+                for variant, file in streaming.get("variants", {}).get("tflite", {}).items()]
+    return stream_parity.check(problem, streaming, candidates=runners, sequences=sequences,
+                               seed=seed, tolerance=tolerance,
+                               **step_export.references(model, step_model.plan(model)))
+
+
+def long_cell(stats: dict) -> str:
+    if stats.get("well_conditioned") is False:  # see stream_parity.ILL_CONDITIONED
+        return f"{stats['max_abs']:.1e} ill-conditioned (Keras fp32 vs fp64 {stats['keras_vs_float64']:.1e})"
+    return fmt(stats["max_abs"], ".1e")
+
+
+def show(report: dict) -> None:
+    table = Table("runtime", "step model", "every step\nmax abs", "window\nmax abs",
+                  f"{report['long_steps']}-step\nmax abs", "reset\nexact", "agree",
+                  report["reference"]["metric"]["name"], "passed",
+                  title=f"stream parity: {report['sequences']} sequences from zero state")
+    for r in report["results"]:
+        table.add_row(r["runtime"], r["artifact"], fmt(r["every_step"]["max_abs"], ".1e"),
+                      fmt(r["window"]["max_abs"], ".1e"), long_cell(r["long_stream"]),
+                      "yes" if r["reset_exact"] else "[red]no[/]", fmt(r["decision_agreement"], ".3f"),
+                      fmt(r["metric"]["value"], ".4f"),
+                      "[green]yes[/]" if r["passed"] else f"[red]no[/] {escape(r.get('reason', ''))}")
+    out.print(table)

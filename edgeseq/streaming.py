@@ -1,0 +1,91 @@
+"""Drive a step model: keep the packed state between calls, zeros to reset. Numpy only, so it
+runs on the device install (onnxruntime or LiteRT, no TensorFlow)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from . import manifest as manifest_file
+from .errors import InputError
+from .runtimes import Runner, open_runner
+
+STEP_FILE = "model.step{suffix}"
+SUFFIXES = {"onnx": ".onnx", "tflite": ".tflite"}
+
+
+class Stream:
+    """One or more streams (the batch) through a step runner. The feed dict is built once and
+    only its state entry changes, so a call costs the runner's own call and little else."""
+
+    def __init__(self, runner: Runner, section: dict, batch: int = 1):
+        self.runner = runner
+        state = section["state"]
+        self._step_name, self._state_name = section["inputs"][0]["name"], state["input"]
+        self._output_name, self._next_name = section["outputs"][0]["name"], state["output"]
+        self.size = state["size"]
+        self.batch = batch
+        self.reset()
+
+    def reset(self) -> None:
+        self.state = np.zeros((self.batch, self.size), np.float32)
+
+    def step(self, x: np.ndarray) -> np.ndarray:
+        """One time step (batch, *frame) → that step's output (batch, ...)."""
+        outputs = self.runner.infer({self._step_name: x, self._state_name: self.state})
+        self.state = outputs[self._next_name]
+        return outputs[self._output_name]
+
+    def run(self, sequences: np.ndarray) -> np.ndarray:
+        """Sequences (batch, T, *frame) fed step by step from the current state; the output
+        of every step, (batch, T, ...)."""
+        return np.stack([self.step(sequences[:, t]) for t in range(sequences.shape[1])], axis=1)
+
+
+def section(manifest: dict) -> dict:
+    """The manifest's streaming section; InputError saying why when the export has no step
+    model."""
+    streaming = manifest.get("streaming")
+    if streaming is None:
+        raise InputError(f"the {manifest['architecture']} export has no step model (exported "
+                         "before streaming existed): re-export it")
+    if not streaming["streams"]:
+        raise InputError(f"{manifest['architecture']} {streaming['reason']}")
+    return streaming
+
+
+def step_path(model: Path, runtime: str = "auto") -> tuple[Path, str, dict]:
+    """The step artifact for a directory or any artifact of an export, its runtime, and the
+    export's streaming section."""
+    model = Path(model)
+    directory = model if model.is_dir() else model.parent
+    if runtime == "auto":
+        runtime = "onnx" if model.is_dir() else next(
+            (name for name, suffix in SUFFIXES.items() if model.suffix == suffix), "onnx")
+    if runtime not in SUFFIXES:
+        raise InputError(f"unknown runtime {runtime!r}; expected auto, {', '.join(SUFFIXES)}")
+    streaming = section(manifest_file.load(directory))
+    file = streaming["artifacts"].get(runtime)
+    if file is None:
+        raise InputError(f"{directory} has no {runtime} step model (exported formats: "
+                         f"{', '.join(streaming['artifacts']) or 'none'})")
+    return directory / file, runtime, streaming
+
+
+def open_stream(model: Path, runtime: str = "auto", batch: int = 1) -> Stream:
+    path, runtime, streaming = step_path(model, runtime)
+    return Stream(open_runner(path, runtime), streaming, batch=batch)
+
+
+def window_through_steps(stream: Stream, window_steps: int):
+    """A window model's `run_array` made of the step model: reset, feed the window's steps,
+    answer with the last step's output (the manifest's rule: after `window_steps` steps from a
+    reset the step model's output is the window model's)."""
+    def run_array(batch: np.ndarray) -> np.ndarray:
+        if batch.shape[1] != window_steps:
+            raise InputError(f"expected windows of {window_steps} steps, got {batch.shape[1]}")
+        stream.batch = len(batch)
+        stream.reset()
+        return stream.run(batch)[:, -1]
+    return run_array

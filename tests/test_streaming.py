@@ -1,0 +1,261 @@
+"""Step models (issue 11): streamed step by step from the zero state they answer as Keras does,
+on the real artifacts and runtimes; `edgeseq stream` works in a pipe."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from edgeseq import manifest, registry, stream_parity
+from edgeseq.runtimes import open_runner
+from edgeseq.streaming import Stream, open_stream
+
+from .conftest import cli_in_fresh_process
+
+STREAMABLE = ["vanilla", "stacked", "cnn_lstm", "generative"]
+RUNTIMES = ["onnx", "tflite"]
+ATOL = RTOL = 1e-5
+
+
+def keras_references(directory):
+    import keras
+
+    from edgeseq.export import step_export, step_model
+
+    model = keras.saving.load_model(directory / "model.keras", compile=False)
+    return step_export.references(model, step_model.plan(model))
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+@pytest.mark.parametrize("arch", STREAMABLE)
+def test_step_model_streamed_from_zeros_matches_keras_at_every_step_over_a_long_stream_and_a_reset(
+        untrained, arch, runtime):
+    directory = untrained(arch)
+    section = manifest.load(directory)["streaming"]
+    report = stream_parity.check(registry.get(arch).problem, section,
+                                 candidates=[("fp32", open_runner(directory / f"model.step.{runtime}"))],
+                                 sequences=200, long_steps=1000, seed=7, **keras_references(directory))
+    result = report["results"][0]
+    assert result["passed"], result.get("reason")
+    assert result["sequences"] >= 200 and result["long_stream"]["steps"] >= 1000
+    for part in ("every_step", "window", "long_stream"):
+        assert result[part]["min_atol"] <= ATOL, part
+    assert result["long_stream"]["well_conditioned"]  # untrained weights: not chaotic
+    assert result["reset_exact"]
+    if result["decision_agreement"] is not None:
+        assert result["decision_agreement"] == 1.0
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_a_reset_mid_stream_returns_exactly_to_the_zero_state_outputs(untrained, runtime):
+    directory = untrained("stacked")
+    inputs, _ = registry.get("stacked").problem.generate(2, np.random.default_rng(3))
+    stream = open_stream(directory, runtime)
+    fresh = stream.run(inputs[1:])
+    stream.run(inputs[:1])
+    assert not np.array_equal(stream.run(inputs[1:]), fresh)  # the state carries over...
+    stream.reset()
+    assert np.array_equal(stream.run(inputs[1:]), fresh)  # ...until the reset
+
+
+@pytest.mark.parametrize("arch", STREAMABLE)
+def test_manifest_lists_step_models_with_sha256_and_names_one_packed_state(untrained, arch):
+    directory = untrained(arch)
+    document = manifest.load(directory)
+    section = document["streaming"]
+    assert section["streams"] and section["parity"]["passed"]
+    assert section["state"]["reset"] == "zeros"
+    assert section["artifacts"] == {"onnx": "model.step.onnx", "tflite": "model.step.tflite"}
+    for file in section["artifacts"].values():
+        entry = manifest.entry(document, file)
+        assert entry["step"] and entry["sha256"] == manifest.sha256(directory / file)
+        runner = open_runner(directory / file)
+        # one step and one packed state in; the output and the next state out
+        assert [s.name for s in runner.inputs] in (["step", "state"], ["state", "step"])
+        assert {s.name for s in runner.outputs} == {"output", "next_state"}
+        state = next(s for s in runner.inputs if s.name == "state")
+        assert state.shape[1] == section["state"]["size"] == sum(
+            span["c"][1] - span["h"][0] for span in section["state"]["layout"])
+        # weights folded into constants: no variable reads per call
+        assert not {"VAR_HANDLE", "READ_VARIABLE"} & set(entry["ops"]), entry["ops"]
+
+
+@pytest.mark.parametrize("arch, why", [("bidirectional", "cannot stream"),
+                                       ("encoder_decoder", "does not stream yet")])
+def test_models_that_cannot_stream_say_why_in_one_line_and_write_no_step_model(untrained, arch, why):
+    directory = untrained(arch)
+    section = manifest.load(directory)["streaming"]
+    assert section["streams"] is False and why in section["reason"]
+    assert not list(directory.glob("model.step.*"))
+    result = cli_in_fresh_process("stream", directory, "--input-file", directory / "nothing.npy")
+    assert result.returncode == 2
+    message = [line for line in result.stderr.splitlines() if not line.startswith("HEAVY:")]
+    assert len(message) == 1 and why in message[0]
+
+
+def stream_process(*args):
+    return subprocess.Popen([sys.executable, "-m", "edgeseq", "stream", *map(str, args)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, bufsize=1)
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_stream_answers_each_line_in_a_pipe_before_the_next_is_written(untrained, runtime):
+    directory = untrained("stacked")
+    series = np.linspace(0.0, 1.0, 60, dtype=np.float32)
+    expected = open_stream(directory, runtime).run(series.reshape(1, -1, 1))[0]
+    process = stream_process(directory, "--runtime", runtime, "--json", "--reset-every", "50")
+    try:
+        for t, value in enumerate(series):
+            process.stdin.write(f"{float(value)!r}\n")
+            process.stdin.flush()
+            answer = json.loads(process.stdout.readline())  # blocks until this step's answer
+            assert answer["step"] == t + 1
+            if t < 50:  # after the reset at step 51 the fresh state answers differently
+                assert np.allclose(answer["output"], expected[t], atol=1e-6)
+        assert answer["since_reset"] == 10
+        process.stdin.close()
+        assert process.wait(timeout=60) == 0
+    finally:
+        process.kill()
+
+
+@pytest.mark.parametrize("line, message", [
+    ("0.1,0.2", "line 3: expected 1 comma-separated"),
+    ("zero", "line 3: 'zero' is not a valid float"),
+    ("nan", "line 3: 'nan' is not a finite number"),
+])
+def test_a_bad_line_is_a_one_line_error_naming_it_and_earlier_answers_stand(untrained, line, message):
+    result = subprocess.run([sys.executable, "-m", "edgeseq", "stream", untrained("stacked")],
+                            input=f"0.5\n0.25\n{line}\n0.75\n", capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2
+    errors = [e for e in result.stderr.splitlines() if not e.startswith("INFO:")]
+    assert len(errors) == 1 and message in errors[0] and "Traceback" not in result.stderr
+    assert len(result.stdout.splitlines()) == 2  # the two good lines were answered
+
+
+def test_stream_imports_no_tensorflow(untrained, tmp_path):
+    directory = untrained("vanilla")
+    steps = np.eye(10, dtype=np.float32)[[4, 3, 6, 6, 6]]
+    np.save(tmp_path / "steps.npy", steps)
+    result = cli_in_fresh_process("stream", directory, "--input-file", tmp_path / "steps.npy", "--json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[-1] == "HEAVY:"
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    window = open_runner(directory / "model.onnx").run_array(steps[np.newaxis])
+    assert len(answers) == 5
+    assert np.allclose(answers[-1]["output"], window[0], atol=1e-6)  # a full window: its answer
+
+
+def test_stream_class_carries_state_for_a_batch_of_streams(untrained):
+    directory = untrained("vanilla")
+    runner = open_runner(directory / "model.step.onnx")
+    section = manifest.load(directory)["streaming"]
+    inputs, _ = registry.get("vanilla").problem.generate(3, np.random.default_rng(0))
+    together = Stream(runner, section, batch=3).run(inputs)
+    alone = np.concatenate([Stream(runner, section).run(inputs[i:i + 1]) for i in range(3)])
+    assert np.allclose(together, alone, atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def generative_with_biases(tmp_path_factory):
+    """A generative export whose untrained weights include nonzero biases: from (0,0) a zero-
+    bias LSTM answers (0,0) forever, which would make any two rollouts agree."""
+    import keras
+
+    from edgeseq.export.pipeline import export
+    from edgeseq.training import save
+
+    arch = registry.get("generative")
+    keras.utils.set_random_seed(5)
+    model = arch.build(keras)
+    rng = np.random.default_rng(5)
+    model.set_weights([w + rng.normal(0, 0.3, w.shape).astype(np.float32) for w in model.get_weights()])
+    directory = tmp_path_factory.mktemp("generative-biased")
+    save(model, directory / "model.keras")
+    export(arch, directory, log=lambda _: None)
+    return directory
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_generate_drives_the_step_model_and_draws_the_same_corners_as_the_window_model(
+        generative_with_biases, runtime):
+    directory = generative_with_biases
+    result = cli_in_fresh_process("generate", directory, "--runtime", runtime, "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["ran"] == f"model.step.{runtime}"
+    window = registry.get("generative").problem.rollout(
+        open_runner(directory / f"model.{runtime}").run_array)
+    assert np.abs(window).max() > 0.05  # a rollout that goes somewhere
+    assert np.allclose(document["corners"], window, atol=1e-5)
+
+
+def export_user_model(tmp_path, name, layers, shape, dtype="float32"):
+    import keras
+    from typer.testing import CliRunner
+
+    from edgeseq.cli import app
+
+    keras.utils.set_random_seed(0)
+    inputs = x = keras.Input(shape, dtype=dtype)
+    for layer in layers:
+        x = layer(x)
+    keras.Model(inputs, x).save(tmp_path / f"{name}.keras")
+    result = CliRunner().invoke(app, ["export", str(tmp_path / f"{name}.keras"), "--out", str(tmp_path / name)])
+    assert result.exit_code == 0, result.output
+    return tmp_path / name
+
+
+def test_a_user_model_with_a_backward_lstm_is_refused_in_one_line(tmp_path):
+    from keras import layers as L
+
+    directory = export_user_model(tmp_path, "backward", [L.LSTM(6, go_backwards=True), L.Dense(2)], (5, 3))
+    section = manifest.load(directory)["streaming"]
+    assert section["streams"] is False and "runs backward" in section["reason"]
+    assert not list(directory.glob("model.step.*"))
+
+
+def test_a_user_sequence_model_streams_every_step_like_keras(tmp_path):
+    from keras import layers as L
+
+    directory = export_user_model(tmp_path, "per_step", [
+        L.TimeDistributed(L.Dense(5, activation="relu")), L.LSTM(7, return_sequences=True),
+        L.LSTM(4, return_sequences=True), L.TimeDistributed(L.Dense(2))], (6, 3))
+    section = manifest.load(directory)["streaming"]
+    assert section["streams"] and "every step" in section["valid_output"]
+    assert section["state"]["size"] == 2 * (7 + 4)
+    for result in section["parity"]["results"]:
+        assert result["passed"] and result["every_step"]["min_atol"] <= ATOL
+
+
+def test_integer_step_models_are_gated_on_the_streamed_task_metric(tmp_path, untrained):
+    import shutil
+
+    from edgeseq.export.pipeline import export
+    from edgeseq.parity import metric_gate
+
+    directory = tmp_path / "vanilla"
+    directory.mkdir()
+    shutil.copy(untrained("vanilla") / "model.keras", directory / "model.keras")
+    export(registry.get("vanilla"), directory, quantize=("int8", "int16x8"), log=lambda _: None)
+    document = manifest.load(directory)
+    section = document["streaming"]
+    reference = section["parity"]["reference"]["metric"]["value"]
+    published = section.get("variants", {}).get("tflite", {})
+    results = {r["variant"]: r for r in section["parity"]["results"]}
+    for rejected in section.get("rejected", []):  # each with its reason, and not on disk
+        assert rejected["reason"] and not (directory / f"model.step.{rejected['variant']}.tflite").exists()
+        assert "metric" in rejected, rejected["reason"]  # both convert: only the gate may reject
+    assert set(published) | {r["variant"] for r in section.get("rejected", [])} == {"int8", "int16x8"}
+    problem = registry.get("vanilla").problem
+    for variant, file in published.items():
+        entry = manifest.entry(document, file)
+        assert entry["step"] and entry["sha256"] == manifest.sha256(directory / file)
+        assert metric_gate(problem.metric, reference, results[variant]["metric"]["value"]) is None
+        assert results[variant]["reset_exact"]
+        inputs, _ = problem.generate(2, np.random.default_rng(0))
+        assert Stream(open_runner(directory / file), section, batch=2).run(inputs).shape == (2, 5, 10)
