@@ -80,6 +80,12 @@ def variant_bytes(manifest: dict, result: dict) -> tuple[int | None, float | Non
     return size, (size / fp32 if size and fp32 else None)
 
 
+def is_window_model(entry: dict) -> bool:
+    """A model that answers one whole window at batch 1: not bench's floor model, not the
+    batch-N throughput file, not a streaming step model (each has its own path)."""
+    return entry.get("variant") != "floor" and not entry.get("batch") and not entry.get("step")
+
+
 def batch_file(artifact: Path, rows: int) -> Path | None:
     """The fixed-batch variant (export --batch N) to run `rows` rows of `artifact` through:
     listed beside it, of the same format, for an fp32 artifact and at least N rows (fewer

@@ -60,6 +60,16 @@ def step_path(model: Path, runtime: str = "auto") -> tuple[Path, str, dict]:
     export's streaming section."""
     model = Path(model)
     directory = model if model.is_dir() else model.parent
+    if not model.is_dir():
+        # A file names the export and the runtime: it must be one of the export's models, as
+        # it is for predict (a stray, changed or floor file would otherwise pass unnoticed).
+        from .runtimes import resolve  # noqa: PLC0415
+
+        model, runtime = resolve(model, runtime)
+        listed = manifest_file.verify(model, manifest_file.find(model))
+        if listed is None or listed.get("variant") == "floor":
+            raise InputError(f"{model} is not a model of an export (stream takes an exported "
+                             "directory or one of its model files)")
     if runtime == "auto":
         runtime = "onnx" if model.is_dir() else next(
             (name for name, suffix in SUFFIXES.items() if model.suffix == suffix), "onnx")

@@ -109,6 +109,8 @@ EXTRA = {
     ("predict", "--input-file"): {"valid one-hot, not a sum": ("{root}/plus_signs.npy",
                                                               "encoder_decoder")},
     ("parity", "directories"): {"missing reference.npz": "{root}/no_reference"},
+    # a (4, 10) array is a good stream of 4 steps; a step of the wrong width is not
+    ("stream", "--input-file"): {"wrong shape": "{root}/wrong_width.npy"},
 }
 
 # Option name (click's parameter name) → kind; --save-* and --load-* by their prefix.
@@ -160,6 +162,7 @@ BASES = {
     "bench": (["{base}"], {"--calls": "1", "--keras-calls": "1", "--batch": "1"}),
     "mcu": (["{base}"], {"--reference": "stored"}),
     "compare": (["{base}/model.onnx", "{base}/model.tflite"], {"--samples": "10"}),
+    "stream": (["{base}"], {"--input-file": "{root}/good.npy"}),  # 5 steps of vanilla
     "list": ([], {}),
 }
 BASE_EXPORT = {"generate": "generative"}
@@ -288,6 +291,7 @@ def world(untrained, tmp_path_factory):
 
     np.savez(root / "good_outputs.npz", **open_runner(vanilla / "model.onnx").run({"input": x[np.newaxis]}))
     np.save(root / "wrong_shape.npy", x[:4])
+    np.save(root / "wrong_width.npy", x[:, :7])
     plus = np.eye(12, dtype=np.float32)[np.full(8, 10)]  # "++++++++" one-hot: valid one-hot
     np.save(root / "plus_signs.npy", plus)
     (root / "empty_manifest").mkdir()

@@ -12,7 +12,7 @@ from .. import registry
 from ..errors import EdgeseqError, InputError
 from ..quiet_tensorflow import import_tensorflow
 from ..runtimes import DEVICE_RUNTIMES, open_runner
-from . import stream_parity_table, validate
+from . import validate
 from .app import (
     JsonOption,
     command,
@@ -58,7 +58,7 @@ def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, referen
 
     problem = registry.problem_from_manifest(manifest)
     tolerance = Tolerance(**manifest.get("tolerance", {}))
-    windows = [a for a in manifest["artifacts"] if a.get("variant") != "floor" and not a.get("step")]
+    windows = [a for a in manifest["artifacts"] if manifest_file.is_window_model(a) or a.get("batch")]
     candidates = [(a["variant"], open_runner(directory / a["file"]))
                   for a in windows if a["format"] in (*DEVICE_RUNTIMES, "ort")]
     if openvino_installed():
@@ -69,6 +69,8 @@ def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, referen
     ref = reference_runner(directory, manifest, reference)
     report = check(problem, ref, candidates, samples=samples, seed=seed, tolerance=tolerance)
     # Step models stream against Keras itself (stored outputs hold no per-step answers).
+    from . import stream_parity_table  # noqa: PLC0415 - rich, only when parity runs
+
     streams = (stream_parity_table.stream_report(directory, manifest, problem, tolerance,
                                                  max(samples, 200), seed)
                if ref.runtime == "keras" else None)
@@ -91,7 +93,8 @@ def _per_layer_of(directory: Path, manifest: dict, samples: int, seed: int) -> l
     batch, _ = registry.problem_from_manifest(manifest).generate(min(samples, PER_LAYER_ROWS),
                                                                   np.random.default_rng(seed))
     return [per_layer(keras_model, directory / a["file"], a["format"], batch, tolerance.atol, tolerance.rtol)
-            for a in manifest["artifacts"] if a["format"] in DEVICE_RUNTIMES and a.get("variant") == "fp32"]
+            for a in manifest["artifacts"] if a["format"] in DEVICE_RUNTIMES and a.get("variant") == "fp32"
+            and manifest_file.is_window_model(a)]
 
 
 @command()
@@ -142,6 +145,8 @@ def parity(
     elif len(reports) == 1:
         show_parity(next(iter(reports.values())), f"{directories[0]}: parity with Keras")
         if "streaming" in next(iter(reports.values())):
+            from . import stream_parity_table  # noqa: PLC0415
+
             stream_parity_table.show(next(iter(reports.values()))["streaming"])
     else:
         show_parity_summary(reports, manifests)

@@ -15,6 +15,7 @@ import typer
 
 from ..errors import InputError
 from ..streaming import open_stream, step_path
+from . import validate
 from .app import JsonOption, RuntimeOption, command, problem_for
 
 
@@ -57,7 +58,8 @@ def stream(
     input_file: Annotated[Optional[Path], typer.Option(
         "--input-file", help="A .npy array of steps, shape (T, features...), instead of stdin.")] = None,
     reset_every: Annotated[Optional[int], typer.Option(
-        "--reset-every", min=1, help="Reset the state to zeros every N steps (N = the window "
+        "--reset-every", min=1, max=validate.MAX_CALLS,
+        help="Reset the state to zeros every N steps (N = the window "
                                      "length reproduces window answers).")] = None,
     as_json: JsonOption = False,
 ):

@@ -29,10 +29,10 @@ CURRENT = "current"  # export/publish.py: the symlink to the published generatio
 
 
 def tflite_artifacts(manifest: dict) -> list[dict]:
-    """The export's TFLite models a microcontroller would run: not bench's floor model, not
-    the batch-N throughput file (a device runs one window at a time)."""
+    """The export's TFLite window models a microcontroller would run (a device runs one
+    window at a time; step models are not packed yet)."""
     entries = [a for a in manifest.get("artifacts", [])
-               if a.get("format") == "tflite" and a.get("variant") != "floor" and a.get("batch", 1) == 1]
+               if a.get("format") == "tflite" and manifest_file.is_window_model(a)]
     return sorted(entries, key=lambda a: (ORDER.index(a["variant"]) if a.get("variant") in ORDER
                                           else len(ORDER), a["file"]))
 
