@@ -272,7 +272,8 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
                         f"Keras: {failed_fp32[0]['reason']}; previous artifacts left in place")
         published = _gate_variants(report, converted, staging, rejected, arch.name, log)
         converted += [(path, info) for path, info in variants if path.name in published]
-        steps, streaming = step_export.write(arch, model, staging, formats,
+        # Step models exist for the device formats; ort is a form of model.onnx, not its own.
+        steps, streaming = step_export.write(arch, model, staging, [f for f in formats if f in FORMATS],
                                              Tolerance(atol=arch.training.atol), log,
                                              quantize=quantize, keras_file=out_dir / "model.keras")
         converted += steps
