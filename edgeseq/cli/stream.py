@@ -14,6 +14,7 @@ import numpy as np
 import typer
 
 from ..errors import InputError
+from ..problems.base import read_npy
 from ..streaming import open_stream, step_path
 from . import validate
 from .app import JsonOption, RuntimeOption, command, problem_for
@@ -30,13 +31,8 @@ def _lines(problem) -> Iterator[tuple[int, np.ndarray]]:
 
 def _file_steps(problem, path: Path) -> Iterator[tuple[int, np.ndarray]]:
     frame = problem.input_shape[1:]
-    if not path.is_file():
-        raise InputError(f"input file not found: {path}")
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise InputError(f"{path} is not a readable .npy array ({exc})") from None
-    if not isinstance(array, np.ndarray) or array.dtype.kind not in "fiub":
+    array = read_npy(path)
+    if array.dtype.kind not in "fiub":
         raise InputError(f"{path} must hold one numeric .npy array")
     if array.ndim == 1 and frame == (1,):  # a plain series of one-feature steps
         array = array[:, np.newaxis]

@@ -143,16 +143,7 @@ class Problem(ABC):
 
     def load_array(self, path: Path) -> np.ndarray:
         """A .npy file as an encoded batch."""
-        path = Path(path)
-        if not path.is_file():
-            raise InputError(f"input file not found: {path}")
-        try:
-            array = np.load(path, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
-            raise InputError(f"{path} is not a readable .npy array ({exc})") from None
-        if not isinstance(array, np.ndarray):
-            raise InputError(f"{path} holds several arrays; expected one .npy array")
-        return self.check_as_typed(self.encode_array(array))
+        return self.check_as_typed(self.encode_array(read_npy(path)))
 
     def check_as_typed(self, batch: np.ndarray) -> np.ndarray:
         """Refuse rows that typed input would refuse (see typed_round_trip)."""
@@ -205,3 +196,17 @@ def check_range(batch: np.ndarray, low: float, high: float, *, closed: bool = Fa
         bad = batch[~((batch >= low) & upper_ok)].flat[0]
         raise InputError(f"value {bad:g} is outside [{low:g}, {high:g}{']' if closed else ')'}")
     return batch
+
+
+def read_npy(path: Path) -> np.ndarray:
+    """One array from a .npy file; InputError, one line, for anything else."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"input file not found: {path}")
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise InputError(f"{path} is not a readable .npy array ({exc})") from None
+    if not isinstance(array, np.ndarray):
+        raise InputError(f"{path} holds several arrays; expected one .npy array")
+    return array
