@@ -172,15 +172,15 @@ def _merged(reports: list[dict]) -> dict | None:
             | {"results": results, "passed": all(r["passed"] for r in results)})
 
 
-def _choice(ran: list[Candidate], results: dict, budgets: dict, artifact: str | None,
-            is_step: bool) -> Candidate | None:
-    """The file to pack: `artifact` if it is of this kind (window or step), else PACK_RULE;
-    None when it (or every file of the kind) failed parity."""
-    kind = [c for c in ran if c.is_step == is_step]
-    passed = [c for c in kind if results[c.path.name]["passed"]]
-    if artifact in {c.path.name for c in kind}:
-        return next((c for c in passed if c.path.name == artifact), None)
-    return min(passed, key=lambda c: (_rank(c.variant), budgets[c.path.name]["flash_bytes"]), default=None)
+def choose(budgets: list[dict], results: dict, artifact: str | None, step: bool) -> str | None:
+    """The file to pack among the window (or step) models measured: `artifact` if it is one of
+    them, else PACK_RULE; None when it (or every file of the kind) failed TFLM parity."""
+    kind = [b for b in budgets if b["step"] == step]
+    passed = [b for b in kind if results[b["artifact"]]["passed"]]
+    if artifact in {b["artifact"] for b in kind}:
+        return artifact if artifact in {b["artifact"] for b in passed} else None
+    best = min(passed, key=lambda b: (_rank(b["variant"]), b["flash_bytes"]), default=None)
+    return best["artifact"] if best else None
 
 
 def run(directory: Path, problem, reference, tolerance: Tolerance, samples: int = 1000,
@@ -232,7 +232,9 @@ def run(directory: Path, problem, reference, tolerance: Tolerance, samples: int 
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     results = {r["artifact"]: r for report in windows + streams for r in report["results"]}
-    window, stepper = (_choice(ran, results, budgets, artifact, is_step) for is_step in (False, True))
+    by_name = {c.path.name: c for c in ran}
+    window, stepper = (by_name.get(choose(document["artifacts"], results, artifact, is_step))
+                       for is_step in (False, True))
     if window is None and stepper is None:
         return document
     pack_dir = _pack_directory(directory)
