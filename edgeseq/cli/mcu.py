@@ -38,20 +38,21 @@ def show(directory: Path, document: dict) -> None:
         r = results[b["artifact"]]
         metric = r.get("metric")
         per_step = " /step" if b.get("step") else ""
+        max_abs = r.get("max_abs", r.get("every_step", {}).get("max_abs"))  # a step model's: every step
         table.add_row(b["artifact"], str(len(b["ops"])), f"{b['flash_bytes']:,}",
                       f"{b['arena']['minimum_bytes']:,}", f"{b['ram_bytes']:,}", f"{b['cost']['macs']:,}{per_step}",
-                      fmt(r.get("max_abs", r.get("every_step", {}).get("max_abs"))), f"{metric['name']} {metric['value']:.3f}" if metric else "-",
+                      fmt(max_abs), f"{metric['name']} {metric['value']:.3f}" if metric else "-",
                       "[green]pass[/]" if r["passed"] else f"[red]FAIL[/] {r.get('reason', '')}",
                       _vela_cell(b["vela"], "ethos-u55-128"), _vela_cell(b["vela"], "ethos-u65-256"))
     out.print(table)
     for refusal in document["refused"]:
         out.print(f"not for TFLM: {refusal['reason']}", markup=False, highlight=False)
     if document.get("streaming"):
-        reference = document["streaming"]["reference"].get("runtime", "keras")
-        out.print(f"step models (max abs): every step of {document['streaming']['sequences']} streamed "
-                  f"sequences against {reference}; TFLM against LiteRT on the same file: "
-                  + ", ".join(f"{r['artifact']} {fmt(r.get('litert_max_abs'))}" for r in document["streaming"]["results"]),
-                  markup=False, highlight=False)
+        streaming = document["streaming"]
+        against_litert = ", ".join(f"{r['artifact']} {fmt(r.get('litert_max_abs'))}" for r in streaming["results"])
+        out.print(f"step models (max abs): every step of {streaming['sequences']} streamed sequences against "
+                  f"{streaming['reference'].get('runtime', 'keras')}; TFLM against LiteRT on the same file: "
+                  f"{against_litert}", markup=False, highlight=False)
     for packed in (document["packed"], document.get("packed_step")):
         if not packed:
             continue
