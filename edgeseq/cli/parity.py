@@ -59,8 +59,12 @@ def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, referen
     problem = registry.problem_from_manifest(manifest)
     tolerance = Tolerance(**manifest.get("tolerance", {}))
     windows = [a for a in manifest["artifacts"] if manifest_file.is_window_model(a) or a.get("batch")]
+    ir = [a for a in windows if a["format"] == "openvino"]
+    if ir and not openvino_installed():
+        raise EdgeseqError(f"{directory} holds an OpenVINO IR ({ir[0]['file']}): "
+                           "parity needs the [openvino] extra: pip install 'edgeseq[openvino]'")
     candidates = [(a["variant"], open_runner(directory / a["file"]))
-                  for a in windows if a["format"] in (*DEVICE_RUNTIMES, "ort")]
+                  for a in windows if a["format"] in (*DEVICE_RUNTIMES, "ort", "openvino")]
     if openvino_installed():
         # OpenVINO runs the fp32 ONNX file beside onnxruntime (the quantized ONNX variants use
         # onnxruntime's own com.microsoft ops), and is gated like any fp32 artifact.
