@@ -49,7 +49,12 @@ class OpenvinoRunner(Runner):
     def __init__(self, path: Path, threads: int = 1, precision: str = "f32"):
         self.path = Path(path)
         # One thread and the latency hint: batch-1 latency on one core is what a device sees.
-        config = {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
+        # No CPU pinning (OpenVINO pins by default), as onnxruntime's calling thread is not
+        # pinned: on a machine whose cores other processes share, a pinned thread waits for
+        # its core. Stacked, 16k calls side by side: p99 1,779 µs pinned, 147 unpinned
+        # (onnxruntime 105); p50 68 vs 66 µs.
+        config = {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY",
+                  "ENABLE_CPU_PINNING": False}
         if precision != "default":
             config["INFERENCE_PRECISION_HINT"] = precision
         self._config, self._core = config, ov.Core()
