@@ -96,9 +96,13 @@ def _per_layer_of(directory: Path, manifest: dict, samples: int, seed: int) -> l
     keras_model = open_runner(directory / "model.keras", "keras").model
     batch, _ = registry.problem_from_manifest(manifest).generate(min(samples, PER_LAYER_ROWS),
                                                                   np.random.default_rng(seed))
-    return [per_layer(keras_model, directory / a["file"], a["format"], batch, tolerance.atol, tolerance.rtol)
-            for a in manifest["artifacts"] if a["format"] in DEVICE_RUNTIMES and a.get("variant") == "fp32"
-            and manifest_file.is_window_model(a)]
+    fp32 = [a for a in manifest["artifacts"] if a["format"] in (*DEVICE_RUNTIMES, "ort", "openvino")
+            and a.get("variant") == "fp32" and manifest_file.is_window_model(a)]
+    checked = [(directory / a["file"], a["format"]) for a in fp32]
+    if openvino_installed():  # as in _parity_of: OpenVINO on model.onnx too
+        checked += [(directory / a["file"], "openvino") for a in fp32 if a["format"] == "onnx"]
+    return [per_layer(keras_model, path, runtime, batch, tolerance.atol, tolerance.rtol)
+            for path, runtime in checked]
 
 
 @command()
@@ -114,8 +118,9 @@ def parity(
         "--reference", help="keras (run model.keras; needs TensorFlow), stored (Keras outputs "
                             "saved at export in reference.npz), or auto: keras when installed.")] = "auto",
     per_layer: Annotated[bool, typer.Option(
-        "--per-layer", help="Also every Keras layer's output against the fp32 .onnx/.tflite tensors of "
-                            "the same layer, and the first layer over tolerance (needs TensorFlow).")] = False,
+        "--per-layer", help="Also every Keras layer's output against the tensors of the same layer in each "
+                            "fp32 artifact (onnx, tflite, ort, OpenVINO), and the first layer over "
+                            "tolerance (needs TensorFlow).")] = False,
     as_json: JsonOption = False,
 ):
     """Compare every exported artifact with Keras on the same generated inputs.

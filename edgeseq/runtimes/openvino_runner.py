@@ -69,6 +69,14 @@ class OpenvinoRunner(Runner):
         self.outputs = [_spec(p) for p in compiled.outputs]
         self._requests: dict[tuple, tuple] = {}
 
+    def expose(self, ports: list) -> list[str]:
+        """Make intermediate tensors (ports of self.model) outputs too, for per_layer.py: the
+        names they come back under from `infer`."""
+        added = self.model.add_outputs(ports)
+        self.outputs = [_spec(port) for port in self.model.outputs]
+        self._requests.clear()
+        return [port.get_any_name() for port in added]
+
     def _request(self, feed: dict[str, np.ndarray]):
         key = tuple(feed[spec.name].shape for spec in self.inputs)
         if key not in self._requests:
