@@ -126,15 +126,12 @@ def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 
                              "(re-export the directory)")
         manifest_file.verify(directory / a["file"], manifest)
     costs = {a["file"]: flops.count(directory / a["file"], a["format"]).to_json() for a in models}
-    openvino = _openvino_artifact(directory, manifest)
+    openvino, openvino_skipped = _openvino_artifact(directory, manifest)
     # The Keras rows run the model model.onnx was converted from: the same arithmetic.
     keras_cost = next((costs[a["file"]] for a in models
                        if a["format"] == "onnx" and a.get("variant", "fp32") == "fp32"), None)
 
-    notes, skipped = [], []
-    if openvino is None and not _openvino_available():
-        skipped.append("openvino: the [openvino] extra is not installed "
-                       "(pip install 'edgeseq[openvino]' to bench OpenVINO beside onnxruntime and LiteRT)")
+    notes, skipped = [], [openvino_skipped] if openvino_skipped else []
     document = {
         "directory": str(directory), "architecture": manifest["architecture"],
         "input_shape": list(problem.input_shape), "calls": calls, "keras_calls": keras_calls,
@@ -213,24 +210,27 @@ def _openvino_available() -> bool:
         return False
 
 
-def _openvino_artifact(directory: Path, manifest: dict) -> dict | None:
+def _openvino_artifact(directory: Path, manifest: dict) -> tuple[dict | None, str | None]:
     """What the OpenVINO row runs: the IR when the export has one (checked with its weights),
-    else the fp32 model.onnx, which OpenVINO reads directly; None without the extra."""
+    else the fp32 model.onnx, which OpenVINO reads directly; or no row, and why."""
     from . import manifest as manifest_file  # noqa: PLC0415
 
     listed = manifest.get("artifacts", [])
     onnx = next((a for a in listed if a.get("format") == "onnx" and a.get("variant", "fp32") == "fp32"
                  and manifest_file.is_window_model(a)), None)
     ir = next((a for a in listed if a.get("format") == "openvino" and manifest_file.is_window_model(a)), None)
-    if onnx is None or not _openvino_available():
-        return None
+    if onnx is None:
+        return None, None
+    if not _openvino_available():
+        return None, ("openvino: the [openvino] extra is not installed (pip install "
+                      "'edgeseq[openvino]' to bench OpenVINO beside onnxruntime and LiteRT)")
     if ir is not None:
         for name in (ir["file"], ir.get("weights", Path(ir["file"]).with_suffix(".bin").name)):
             if not (directory / name).is_file():
                 raise InputError(f"{directory / name} is listed in manifest.json but missing "
                                  "(re-export the directory)")
             manifest_file.verify(directory / name, manifest)
-    return {"file": (ir or onnx)["file"], "source": onnx["file"]}
+    return {"file": (ir or onnx)["file"], "source": onnx["file"]}, None
 
 
 def _floors(directory: Path, artifacts: list[dict], input_shape, scratch: Path,
