@@ -85,14 +85,10 @@ def test_a_missing_openvino_names_the_extra_in_one_line_exit_2(untrained, monkey
 
 
 @pytest.fixture(scope="module")
-def ir_export(tmp_path_factory):
-    """vanilla (seeded, untrained) exported with --format openvino: model.onnx and the IR."""
+def ir_export(optional_formats):
+    """vanilla (seeded, untrained) exported with --format openvino (and ort): model.onnx and the IR."""
     pytest.importorskip("openvino")
-    from edgeseq.export.pipeline import export_untrained
-
-    out_dir = tmp_path_factory.mktemp("openvino-ir")
-    export_untrained(registry.get("vanilla"), out_dir, formats=("openvino",))
-    return out_dir
+    return optional_formats
 
 
 def test_export_format_openvino_writes_the_fp32_ir_listed_and_parity_gated(ir_export):

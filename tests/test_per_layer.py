@@ -124,3 +124,10 @@ def test_per_layer_needs_a_keras_reference(untrained):
     directory = untrained("vanilla")
     result = run("compare", directory / "model.onnx", directory / "model.tflite", "--per-layer")
     assert result.exit_code == 2 and ".keras" in result.stderr
+
+
+def test_openvino_names_the_onnx_loop_it_cannot_read_in_one_line(broken):
+    pytest.importorskip("openvino")
+    result = run("compare", broken / "broken.onnx", f"openvino:{broken / 'broken.onnx'}", "--samples", 10)
+    assert result.exit_code == 2, result.output
+    assert "Loop" in result.stderr and len(result.stderr.strip().splitlines()) == 1

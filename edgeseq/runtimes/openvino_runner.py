@@ -29,6 +29,7 @@ once: 25 / 69 µs (1.5× onnxruntime on both), what `infer` below does. `start_a
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,18 @@ from .base import Runner, TensorSpec
 def _spec(port) -> TensorSpec:
     shape = tuple(d.get_length() if d.is_static else None for d in port.get_partial_shape())
     return TensorSpec(port.get_any_name(), shape, np.dtype(port.get_element_type().to_dtype()).name)
+
+
+#: Lines of OpenVINO's errors that name its own source files, not the model's problem.
+_WHERE = re.compile(r"^(Exception from |Check '|While validating|FrontEnd API failed|Summary:)")
+
+
+def _reason(exc: Exception) -> str:
+    """OpenVINO's message in one line: its first lines locate the check in OpenVINO's sources
+    ("Exception from src/inference/src/cpp/core.cpp:84:"); the cause comes after them."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    said = [line for line in lines if not _WHERE.match(line)] or lines or [type(exc).__name__]
+    return " ".join(said[:3])[:300]
 
 
 class OpenvinoRunner(Runner):
@@ -62,8 +75,7 @@ class OpenvinoRunner(Runner):
             self.model = self._core.read_model(str(self.path))
             compiled = self._core.compile_model(self.model, "CPU", config)
         except RuntimeError as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-            raise InputError(f"{self.path} is not a model OpenVINO can load ({first})") from None
+            raise InputError(f"{self.path} is not a model OpenVINO can load ({_reason(exc)})") from None
         self.precision = str(compiled.get_property("INFERENCE_PRECISION_HINT"))
         self.inputs = [_spec(p) for p in compiled.inputs]
         self.outputs = [_spec(p) for p in compiled.outputs]
