@@ -325,7 +325,7 @@ def measure(job: dict) -> dict:
         "batch": job["batch"], "batch_calls": batch_calls, "batch_file": timings.pop("batch_file", None),
         "batch_throughput_per_s": job["batch"] * batch_calls / float(batch_times.sum()),
         **timings,
-        "bytes": path.stat().st_size,
+        "bytes": _bytes(path),
         "peak_rss_mb": peak, "baseline_rss_mb": baseline,
         "floor_p50_us": None, "floor_p99_us": None, "floor_file": None, "floor_source": None,
         "p50_over_floor": None,
@@ -344,6 +344,14 @@ def measure(job: dict) -> dict:
     row["heavy_modules"] = heavy_modules()
     row["pid"] = os.getpid()
     return row
+
+
+def _bytes(path: Path) -> int:
+    """An artifact's size with the files it loads with (the IR's model.bin beside model.xml)."""
+    from .runtimes import COMPANIONS  # noqa: PLC0415
+
+    companion = path.with_suffix(COMPANIONS[path.suffix]) if path.suffix in COMPANIONS else None
+    return path.stat().st_size + (companion.stat().st_size if companion else 0)
 
 
 def _device(job: dict, path: Path, one: np.ndarray, inputs: np.ndarray):
