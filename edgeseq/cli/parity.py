@@ -59,8 +59,12 @@ def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, referen
     problem = registry.problem_from_manifest(manifest)
     tolerance = Tolerance(**manifest.get("tolerance", {}))
     windows = [a for a in manifest["artifacts"] if manifest_file.is_window_model(a) or a.get("batch")]
+    ir = [a for a in windows if a["format"] == "openvino"]
+    if ir and not openvino_installed():
+        raise EdgeseqError(f"{directory} holds an OpenVINO IR ({ir[0]['file']}): "
+                           "parity needs the [openvino] extra: pip install 'edgeseq[openvino]'")
     candidates = [(a["variant"], open_runner(directory / a["file"]))
-                  for a in windows if a["format"] in (*DEVICE_RUNTIMES, "ort")]
+                  for a in windows if a["format"] in (*DEVICE_RUNTIMES, "ort", "openvino")]
     if openvino_installed():
         # OpenVINO runs the fp32 ONNX file beside onnxruntime (the quantized ONNX variants use
         # onnxruntime's own com.microsoft ops), and is gated like any fp32 artifact.
@@ -92,9 +96,13 @@ def _per_layer_of(directory: Path, manifest: dict, samples: int, seed: int) -> l
     keras_model = open_runner(directory / "model.keras", "keras").model
     batch, _ = registry.problem_from_manifest(manifest).generate(min(samples, PER_LAYER_ROWS),
                                                                   np.random.default_rng(seed))
-    return [per_layer(keras_model, directory / a["file"], a["format"], batch, tolerance.atol, tolerance.rtol)
-            for a in manifest["artifacts"] if a["format"] in DEVICE_RUNTIMES and a.get("variant") == "fp32"
-            and manifest_file.is_window_model(a)]
+    fp32 = [a for a in manifest["artifacts"] if a["format"] in (*DEVICE_RUNTIMES, "ort", "openvino")
+            and a.get("variant") == "fp32" and manifest_file.is_window_model(a)]
+    checked = [(directory / a["file"], a["format"]) for a in fp32]
+    if openvino_installed():  # as in _parity_of: OpenVINO on model.onnx too
+        checked += [(directory / a["file"], "openvino") for a in fp32 if a["format"] == "onnx"]
+    return [per_layer(keras_model, path, runtime, batch, tolerance.atol, tolerance.rtol)
+            for path, runtime in checked]
 
 
 @command()
@@ -110,8 +118,9 @@ def parity(
         "--reference", help="keras (run model.keras; needs TensorFlow), stored (Keras outputs "
                             "saved at export in reference.npz), or auto: keras when installed.")] = "auto",
     per_layer: Annotated[bool, typer.Option(
-        "--per-layer", help="Also every Keras layer's output against the fp32 .onnx/.tflite tensors of "
-                            "the same layer, and the first layer over tolerance (needs TensorFlow).")] = False,
+        "--per-layer", help="Also every Keras layer's output against the tensors of the same layer in each "
+                            "fp32 artifact (onnx, tflite, ort, OpenVINO), and the first layer over "
+                            "tolerance (needs TensorFlow).")] = False,
     as_json: JsonOption = False,
 ):
     """Compare every exported artifact with Keras on the same generated inputs.
