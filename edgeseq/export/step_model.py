@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .tf_keras_twin import _config, _is_chain
+from .tf_keras_twin import _config, _is_chain, _lowered_classes
 
 STEP_INPUT = "step"
 STATE_INPUT = "state"
@@ -39,6 +39,9 @@ class Plan:
     dtype: str = "float32"  # of the step input (token ids for an Embedding model)
     stages: list = field(default_factory=list)
     every_step: bool = False  # return_sequences model: Keras defines an output at every step
+    #: an encoder-decoder: the layers from the RepeatVector on, run once on the encoder's
+    #: vector when the input ends (export/decoder_model.py); the stages are the encoder's
+    decoder: list = field(default_factory=list)
 
     @property
     def lstms(self) -> list:
@@ -81,12 +84,18 @@ def plan(model) -> Plan | str:
         if name == "Bidirectional" or getattr(layer, "go_backwards", False):
             return (f"cannot stream: {layer.name} ({name}) runs backward over the window, "
                     "which needs the future")
+        if plan_.decoder:
+            plan_.decoder.append(layer)  # checked by decoder_model.refusal below
+            continue
         if not sequence_out:
             if name in PER_STEP:
                 plan_.stages.append(("layer", layer))
-                continue
-            return (f"does not stream yet: {layer.name} ({name}) follows a last-step LSTM "
-                    "(an encoder whose decoder runs after the input ends)")
+            elif name == "RepeatVector":  # an encoder's vector fed to a decoder
+                plan_.decoder.append(layer)
+            else:
+                return (f"cannot stream: {layer.name} ({name}) follows a last-step LSTM and is "
+                        "neither a per-step layer nor a RepeatVector starting a decoder")
+            continue
         if name == "LSTM":
             if layer.stateful:
                 return f"does not stream yet: {layer.name} is a stateful LSTM"
@@ -102,16 +111,23 @@ def plan(model) -> Plan | str:
             return f"cannot stream: {layer.name} ({name}) is not a per-step layer"
     if not plan_.lstms:
         return "no recurrent layer: nothing to stream"
+    if plan_.decoder:
+        from .decoder_model import refusal as decoder_refusal  # noqa: PLC0415
+
+        return decoder_refusal(plan_.decoder) or plan_
     plan_.every_step = sequence_out
     return plan_
 
 
-def _clone(keras, layer):
+def _clone(keras, layer, **changes):
     name = type(layer).__name__
     if not keras.__name__.startswith("tf_keras"):
-        return type(layer).from_config(layer.get_config())
-    # Keras 3 configs carry arguments tf_keras lacks
-    config = _config(getattr(keras.layers, name), layer.get_config(), keras)
+        return type(layer).from_config(layer.get_config() | changes)
+    # Keras 3 configs carry arguments tf_keras lacks; layers TFLM lacks ops for are lowered
+    config = _config(getattr(keras.layers, name), layer.get_config() | changes, keras)
+    lowered = _lowered_classes(keras)
+    if name in lowered:
+        return lowered[name].from_config(config)
     return keras.layers.deserialize({"class_name": name, "config": config})
 
 
