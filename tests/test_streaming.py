@@ -10,11 +10,11 @@ import pytest
 
 from edgeseq import manifest, registry, stream_parity
 from edgeseq.runtimes import open_runner
-from edgeseq.streaming import Stream, open_stream
+from edgeseq.streaming import Stream, open_stream, step_runner
 
 from .conftest import cli_in_fresh_process
 
-STREAMABLE = ["vanilla", "stacked", "cnn_lstm", "generative"]
+STREAMABLE = ["vanilla", "stacked", "cnn_lstm", "generative", "encoder_decoder"]
 RUNTIMES = ["onnx", "tflite"]
 ATOL = RTOL = 1e-5
 
@@ -35,7 +35,7 @@ def test_step_model_streamed_from_zeros_matches_keras_at_every_step_over_a_long_
     directory = untrained(arch)
     section = manifest.load(directory)["streaming"]
     report = stream_parity.check(registry.get(arch).problem, section,
-                                 candidates=[("fp32", open_runner(directory / f"model.step.{runtime}"))],
+                                 candidates=[("fp32", step_runner(directory / f"model.step.{runtime}", section))],
                                  sequences=200, long_steps=1000, seed=7, **keras_references(directory))
     result = report["results"][0]
     assert result["passed"], result.get("reason")
@@ -80,10 +80,22 @@ def test_manifest_lists_step_models_with_sha256_and_names_one_packed_state(untra
             span["c"][1] - span["h"][0] for span in section["state"]["layout"])
         # weights folded into constants: no variable reads per call
         assert not {"VAR_HANDLE", "READ_VARIABLE"} & set(entry["ops"]), entry["ops"]
+    decoder = section.get("decoder")
+    assert (decoder is not None) == (arch == "encoder_decoder")
+    if decoder:  # the decoder beside the encoder's step model: stateless, one call
+        assert decoder["stateless"] and decoder["artifacts"] == {"onnx": "model.decode.onnx",
+                                                                 "tflite": "model.decode.tflite"}
+        for file in decoder["artifacts"].values():
+            entry = manifest.entry(document, file)
+            assert entry["step"] and entry["sha256"] == manifest.sha256(directory / file)
+            runner = open_runner(directory / file)
+            assert [s.name for s in runner.inputs] == ["encoded"] and runner.outputs[0].name == "output"
+            # loop-free, no variable tensors, and no TILE (TFLite Micro has no TILE kernel)
+            assert not {"TILE", "WHILE", "UNIDIRECTIONAL_SEQUENCE_LSTM", "VAR_HANDLE", "Loop",
+                        "LSTM"} & set(entry["ops"]), entry["ops"]
 
 
-@pytest.mark.parametrize("arch, why", [("bidirectional", "cannot stream"),
-                                       ("encoder_decoder", "does not stream yet")])
+@pytest.mark.parametrize("arch, why", [("bidirectional", "cannot stream")])
 def test_models_that_cannot_stream_say_why_in_one_line_and_write_no_step_model(untrained, arch, why):
     directory = untrained(arch)
     section = manifest.load(directory)["streaming"]
@@ -93,6 +105,47 @@ def test_models_that_cannot_stream_say_why_in_one_line_and_write_no_step_model(u
     assert result.returncode == 2
     message = [line for line in result.stderr.splitlines() if not line.startswith(("HEAVY:", "PACKAGES:"))]
     assert len(message) == 1 and why in message[0]
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_encoder_decoder_decoded_after_a_prefix_equals_keras_on_that_prefix(untrained, runtime):
+    import keras
+
+    directory = untrained("encoder_decoder")
+    model = keras.saving.load_model(directory / "model.keras", compile=False)
+    # the same trained layers on a variable-length input: Keras's answer on any prefix
+    prefix_model = keras.models.clone_model(model, input_tensors=keras.Input((None, 12)))
+    prefix_model.set_weights(model.get_weights())
+    inputs, _ = registry.get("encoder_decoder").problem.generate(4, np.random.default_rng(11))
+    stream = open_stream(directory, runtime, batch=4)
+    streamed = stream.run(inputs)  # (4, 8, 2, 12): the decoded answer after every step
+    for t in (1, 3, 8):
+        expected = np.asarray(prefix_model(inputs[:, :t], training=False))
+        assert np.allclose(streamed[:, t - 1], expected, atol=ATOL, rtol=RTOL), t
+    window = open_runner(directory / f"model.{runtime}").run_array(inputs)
+    assert np.allclose(streamed[:, -1], window, atol=ATOL, rtol=RTOL)
+
+
+def test_encoder_decoder_streams_a_sum_character_by_character_in_a_pipe(untrained):
+    directory = untrained("encoder_decoder")
+    problem = registry.get("encoder_decoder").problem
+    question = "  10+3+7"  # right-aligned in 8 characters, as predict encodes it
+    window = open_runner(directory / "model.onnx").run_array(problem.encode(question.strip()))
+    process = stream_process(directory, "--json")
+    try:
+        for t, char in enumerate(question):
+            process.stdin.write(("" if char == " " else char) + "\n")  # an empty line: a space
+            process.stdin.flush()
+            answer = json.loads(process.stdout.readline())
+            assert answer["step"] == t + 1 and len(answer["output"]) == 2 * 12
+        assert answer["answer"] == problem.decode(window)[0]
+        assert np.allclose(answer["output"], window.ravel(), atol=1e-6)
+        process.stdin.write("ab\n")
+        process.stdin.close()
+        assert process.wait(timeout=60) == 2
+        assert "line 9: expected one character" in process.stderr.read()
+    finally:
+        process.kill()
 
 
 def stream_process(*args):

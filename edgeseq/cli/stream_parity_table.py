@@ -21,9 +21,10 @@ def stream_report(directory: Path, manifest: dict, problem, tolerance, sequences
     from .. import stream_parity  # noqa: PLC0415
     from ..export import step_export, step_model  # noqa: PLC0415
     from ..runtimes import open_runner  # noqa: PLC0415
+    from ..streaming import step_runner  # noqa: PLC0415
 
     model = keras.saving.load_model(directory / "model.keras", compile=False)
-    runners = [("fp32", open_runner(directory / file)) for file in streaming["artifacts"].values()]
+    runners = [("fp32", step_runner(directory / file, streaming)) for file in streaming["artifacts"].values()]
     runners += [(variant, open_runner(directory / file))
                 for variant, file in streaming.get("variants", {}).get("tflite", {}).items()]
     return stream_parity.check(problem, streaming, candidates=runners, sequences=sequences,
