@@ -272,17 +272,28 @@ def test_a_user_model_with_a_backward_lstm_is_refused_in_one_line(tmp_path):
     assert not list(directory.glob("model.step.*"))
 
 
-def test_a_user_sequence_model_streams_every_step_like_keras(tmp_path):
+def test_a_user_sequence_model_of_lstm_gru_and_simple_rnn_streams_every_step_like_keras(tmp_path):
     from keras import layers as L
 
+    # both GRU forms (reset_after decides where the reset gate meets the recurrent matmul)
     directory = export_user_model(tmp_path, "per_step", [
-        L.TimeDistributed(L.Dense(5, activation="relu")), L.LSTM(7, return_sequences=True),
-        L.LSTM(4, return_sequences=True), L.TimeDistributed(L.Dense(2))], (6, 3))
-    section = manifest.load(directory)["streaming"]
+        L.TimeDistributed(L.Dense(5, activation="relu")), L.GRU(6, return_sequences=True),
+        L.LSTM(7, return_sequences=True), L.GRU(4, reset_after=False, return_sequences=True),
+        L.SimpleRNN(3, return_sequences=True), L.TimeDistributed(L.Dense(2))], (6, 3))
+    document = manifest.load(directory)
+    section = document["streaming"]
     assert section["streams"] and "every step" in section["valid_output"]
-    assert section["state"]["size"] == 2 * (7 + 4)
+    assert section["state"]["size"] == 6 + 2 * 7 + 4 + 3
+    # GRU and SimpleRNN carry h only; the LSTM h then c, packed in layer order
+    assert [sorted(span) for span in section["state"]["layout"]] == [
+        ["h", "layer"], ["c", "h", "layer"], ["h", "layer"], ["h", "layer"]]
+    assert section["state"]["layout"][3]["h"] == [24, 27]
+    assert len(section["parity"]["results"]) == 2
     for result in section["parity"]["results"]:
         assert result["passed"] and result["every_step"]["min_atol"] <= ATOL
+        assert result["long_stream"]["min_atol"] <= ATOL and result["reset_exact"]
+    for file in section["artifacts"].values():  # cells, not loops
+        assert not {"WHILE", "Loop", "GRU", "RNN"} & set(manifest.entry(document, file)["ops"])
 
 
 def test_integer_step_models_are_gated_on_the_streamed_task_metric(tmp_path, untrained):

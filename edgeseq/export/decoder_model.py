@@ -21,10 +21,10 @@ small (the answer's length), so the unrolled graph is small, loop-free and TFLM'
 
 from __future__ import annotations
 
-from .step_model import OUTPUT, PER_STEP, Plan, _clone
+from .step_model import OUTPUT, PER_STEP, STATES, Plan, _clone
 
 ENCODED = "encoded"
-RECURRENT = ("LSTM",)
+RECURRENT = tuple(STATES)
 
 
 def refusal(layers: list) -> str | None:
