@@ -148,6 +148,26 @@ def test_encoder_decoder_streams_a_sum_character_by_character_in_a_pipe(untraine
         process.kill()
 
 
+@pytest.mark.parametrize("arch", ["stacked", "encoder_decoder"])
+def test_parity_against_the_stored_reference_reports_step_rows_without_tensorflow(untrained, arch):
+    directory = untrained(arch)
+    document = manifest.load(directory)
+    entry = manifest.entry(document, "stream_reference.npz")
+    assert entry["step"] and entry["sequences"] == 32 and entry["long_steps"] >= 1000
+    result = cli_in_fresh_process("parity", directory, "--reference", "stored", "--samples", "20", "--json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[-1] == "HEAVY:"
+    streaming = json.loads(result.stdout)["streaming"]
+    assert streaming["passed"] and streaming["sequences"] == 32
+    assert {r["runtime"] for r in streaming["results"]} == {"onnx", "tflite"}
+    exported = {r["runtime"]: r for r in document["streaming"]["parity"]["results"]}
+    for r in streaming["results"]:  # the same Keras numbers as the export's own gate
+        assert r["every_step"]["max_abs"] <= exported[r["runtime"]]["every_step"]["max_abs"]
+        assert r["long_stream"]["max_abs"] == exported[r["runtime"]]["long_stream"]["max_abs"]
+        assert r["long_stream"]["keras_vs_float64"] == exported[r["runtime"]]["long_stream"]["keras_vs_float64"]
+        assert r["reset_exact"]
+
+
 def stream_process(*args):
     return subprocess.Popen([sys.executable, "-m", "edgeseq", "stream", *map(str, args)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

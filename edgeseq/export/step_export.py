@@ -11,7 +11,7 @@ import numpy as np
 from .. import stream_parity
 from ..errors import CheckFailed, EdgeseqError
 from ..parity import Tolerance, metric_gate
-from ..runtimes import open_runner
+from ..runtimes import open_runner, stored_stream_reference
 from ..streaming import step_runner
 from . import decoder_model, step_integer, step_model, to_step
 
@@ -62,7 +62,8 @@ def write(arch, model, staging: Path, formats, tolerance: Tolerance, log,
     try:
         return _write(arch, model, staging, formats, tolerance, log, sequences)
     except Exception as exc:  # conversion or rebuild errors of layers edgeseq did not plan for
-        for path in (*staging.glob("model.step.*"), *staging.glob("model.decode.*")):
+        for path in (*staging.glob("model.step.*"), *staging.glob("model.decode.*"),
+                     *staging.glob(stored_stream_reference.FILE)):
             path.unlink()
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         log(f"{arch.name}: step model failed ({first}); no step model written")
@@ -89,16 +90,19 @@ def _write(arch, model, staging: Path, formats, tolerance: Tolerance, log, seque
     written = steps + decoders
     log(f"{arch.name}: stream parity on {sequences} sequences and a "
         f"{stream_parity.LONG_STEPS}-step stream")
-    report = stream_parity.check(arch.problem, section,
-                                 candidates=[("fp32", step_runner(path, section)) for path, _ in steps],
-                                 sequences=sequences, tolerance=tolerance, **references(model, plan))
+    refs = stream_parity.references(arch.problem, sequences=sequences, **references(model, plan))
+    report = stream_parity.compare(arch.problem, section, refs, tolerance=tolerance,
+                                   candidates=[("fp32", step_runner(path, section)) for path, _ in steps])
     failed = [r for r in report["results"] if not r["passed"]]
     if failed:
         error = EdgeseqError if hasattr(arch, "keras_model") else CheckFailed
         raise error(f"{arch.name}: {failed[0]['runtime']} step model ({failed[0]['artifact']}) "
                     f"streams differently from Keras: {failed[0]['reason']}; previous artifacts "
                     "left in place")
-    return [(path, info) for path, info in written], section | {"parity": report}
+    # Keras's streamed answers for `parity --reference stored` on a device without TensorFlow
+    stored = staging / stored_stream_reference.FILE
+    written.append((stored, stored_stream_reference.write(stored, refs)))
+    return written, section | {"parity": report}
 
 
 def _convert(arch, converter, plan: step_model.Plan, path: Path, log) -> tuple[Path, dict]:
