@@ -1,6 +1,7 @@
 """Step models (issue 11): streamed step by step from the zero state they answer as Keras does,
 on the real artifacts and runtimes; `edgeseq stream` works in a pipe."""
 
+import functools
 import json
 import subprocess
 import sys
@@ -28,15 +29,25 @@ def keras_references(directory):
     return step_export.references(model, step_model.plan(model))
 
 
+@functools.cache
+def stream_references(directory):
+    """Keras on 200 sequences and a 1,000-step stream, once per export (both runtimes use it)."""
+    return stream_parity.references(manifest_problem(directory), sequences=200, long_steps=1000,
+                                    seed=7, **keras_references(directory))
+
+
+def manifest_problem(directory):
+    return registry.problem_from_manifest(manifest.load(directory))
+
+
 @pytest.mark.parametrize("runtime", RUNTIMES)
 @pytest.mark.parametrize("arch", STREAMABLE)
 def test_step_model_streamed_from_zeros_matches_keras_at_every_step_over_a_long_stream_and_a_reset(
         untrained, arch, runtime):
     directory = untrained(arch)
     section = manifest.load(directory)["streaming"]
-    report = stream_parity.check(registry.get(arch).problem, section,
-                                 candidates=[("fp32", step_runner(directory / f"model.step.{runtime}", section))],
-                                 sequences=200, long_steps=1000, seed=7, **keras_references(directory))
+    report = stream_parity.compare(manifest_problem(directory), section, stream_references(directory),
+                                   [("fp32", step_runner(directory / f"model.step.{runtime}", section))])
     result = report["results"][0]
     assert result["passed"], result.get("reason")
     assert result["sequences"] >= 200 and result["long_stream"]["steps"] >= 1000
