@@ -337,7 +337,8 @@ def measure(job: dict) -> dict:
                 "floor_file": floor_file, "floor_source": source,
                 # the same process's own yardstick: steadier across rows than p50 alone
                 "p50_over_floor": row["p50_us"] / floor["p50_us"]}
-    row |= {"step_file": None, "step_p50_us": None, "step_p99_us": None, "window_over_step": None}
+    row |= {"step_file": None, "step_p50_us": None, "step_p99_us": None, "window_over_step": None,
+            "decode_file": None, "decode_p50_us": None}
     if job.get("step"):
         row |= bench_step.measure(job["step"], job["runtime"], one, calls, warmup, time_calls, latency)
         row["window_over_step"] = row["p50_us"] / row["step_p50_us"]

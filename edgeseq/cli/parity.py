@@ -72,12 +72,11 @@ def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, referen
                        for a in windows if a["format"] == "onnx" and a.get("variant") == "fp32"]
     ref = reference_runner(directory, manifest, reference)
     report = check(problem, ref, candidates, samples=samples, seed=seed, tolerance=tolerance)
-    # Step models stream against Keras itself (stored outputs hold no per-step answers).
+    # Step models stream against Keras itself, or against its streamed answers stored at export.
     from . import stream_parity_table  # noqa: PLC0415 - rich, only when parity runs
 
-    streams = (stream_parity_table.stream_report(directory, manifest, problem, tolerance,
-                                                 max(samples, 200), seed)
-               if ref.runtime == "keras" else None)
+    streams = stream_parity_table.stream_report(directory, manifest, problem, tolerance,
+                                                max(samples, 200), seed, stored=ref.runtime != "keras")
     if streams is not None:  # step models beside the window ones; both must pass
         report |= {"streaming": streams, "passed": report["passed"] and streams["passed"]}
     return report
