@@ -120,8 +120,35 @@ def convert(saved_twin: Path, problem, path: Path, variant: str = "fp32", route:
             converter.representative_dataset = lambda: ([x[np.newaxis]] for x in inputs)
         info["representative_samples"] = REPRESENTATIVE_SAMPLES
     flatbuffer = converter.convert()
+    if variant == "dynamic-int8":
+        flatbuffer, info["dynamic_range_quantizer"] = _dynamic_range(converter, flatbuffer)
     with atomic_path(path) as tmp:
         tmp.write_bytes(flatbuffer)
     if settings:
         info["quantization"] = settings
     return info
+
+
+class NothingQuantized(Exception):
+    """A quantized variant whose weights all stayed float: refused with the reason, not
+    published as the fp32 file under another name."""
+
+
+def _dynamic_range(converter, flatbuffer: bytes) -> tuple[bytes, str]:
+    """The dynamic-range file, from the legacy quantizer when the default (MLIR) one left
+    fused-LSTM weights float that it would quantize (tflite_weights.py); which one is named."""
+    from . import tflite_weights  # noqa: PLC0415
+
+    chosen = "mlir (default)"
+    if tflite_weights.float_lstm_weights(flatbuffer):
+        converter.experimental_new_dynamic_range_quantizer = False
+        try:
+            legacy = converter.convert()
+        except Exception:  # noqa: BLE001 - the default file stands; its weights are reported
+            legacy = flatbuffer
+        if len(legacy) < len(flatbuffer):
+            flatbuffer, chosen = legacy, "legacy (the MLIR quantizer leaves fused LSTM weights float)"
+    why = tflite_weights.nothing_quantized(flatbuffer)
+    if why:
+        raise NothingQuantized(why)
+    return flatbuffer, chosen
