@@ -3,10 +3,12 @@
 The TFLite converter fuses an LSTM only when the traced function declares itself a Keras LSTM
 implementation, which tf_keras's LSTM does and Keras 3's does not (TOOLCHAIN.md). edgeseq's
 own architectures build their tf_keras twin from their builder; a user's model has no
-builder, but a chain of standard layers (each layer fed by the one before) can be rebuilt
-from its layer configs: same classes, same settings, the trained weights copied over.
-Anything else (branches, custom or Keras-3-only layers, outputs that differ) returns None
-and the caller keeps the Keras 3 route, whose recurrences stay WHILE loops.
+builder, but its layer graph can be rebuilt from the Keras 3 functional config (inputs, each
+layer's inbound calls, outputs): same classes, same settings, the trained weights copied over.
+Several inputs, merges (Concatenate, Add), shared layers and several outputs rebuild; a layer
+tf_keras lacks or builds differently (a custom class, a keras.ops call feeding a layer, a
+nested model, outputs that differ) raises NoTwin with the reason, and the caller keeps the
+Keras 3 route, whose recurrences stay WHILE loops, and records why.
 
 Twins are also where a layer whose TFLite op a device runtime lacks is lowered to ops it has
 (`for_tflm`): the Keras model keeps the layer, only the converted graph changes.
@@ -15,6 +17,7 @@ Twins are also where a layer whose TFLite op a device runtime lacks is lowered t
 from __future__ import annotations
 
 import inspect
+import itertools
 
 import numpy as np
 
@@ -95,7 +98,7 @@ def _graph(model, tf_keras, length: int | None):
         body = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
         names = [SEQUENTIAL_INPUT] + [layer.name for layer in body]
         config = {"layers": [{"name": name, "inbound_nodes": [{"args": [_reference(previous)]}]}
-                             for previous, name in zip(names, names[1:])],
+                             for previous, name in itertools.pairwise(names)],
                   "input_layers": [SEQUENTIAL_INPUT, 0, 0], "output_layers": [names[-1], 0, 0]}
     else:
         config = model.get_config()
