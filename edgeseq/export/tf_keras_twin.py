@@ -70,7 +70,12 @@ def rebuild(model, inputs, atol: float, length: int | None = None) -> object:
     checked on `inputs` (an array, or input name → array); raises NoTwin saying why not."""
     import tf_keras  # noqa: PLC0415
 
-    twin = _graph(model, tf_keras, length)
+    try:
+        twin = _graph(model, tf_keras, length)
+    except NoTwin:
+        raise
+    except Exception as exc:  # a config shape this reader does not know (dict inputs, …)
+        raise NoTwin(f"the layer graph did not rebuild: {type(exc).__name__}: {str(exc)[:160]}") from None
     feeds = [inputs[t.name] for t in model.inputs] if isinstance(inputs, dict) else [inputs]
     expected = _as_list(model(feeds if len(feeds) > 1 else feeds[0], training=False))
     rows = [_as_list(twin([f[i:i + 1] for f in feeds] if len(feeds) > 1 else feeds[0][i:i + 1],
