@@ -3,9 +3,10 @@
 Numbers from one run on one machine, side by side: compare ratios, not absolute values
 across machines.
 
-Each row (the Keras eager call, `model.predict`, and every onnx/tflite artifact of the
-manifest) is measured in a fresh worker process, `python -m edgeseq.bench JOB`, which prints
-one JSON document. A process that imported TensorFlow keeps its ~500 MB peak, so only one
+Each row (the Keras eager call, `model.predict`, every onnx/tflite artifact of the
+manifest, and OpenVINO on the IR or the fp32 model.onnx when the [openvino] extra is here)
+is measured in a fresh worker process, `python -m edgeseq.bench JOB`, which prints one JSON
+document. A process that imported TensorFlow keeps its ~500 MB peak, so only one
 process per row makes the peak RSS of onnxruntime or LiteRT mean anything. The worker also
 times the same runtime on the export's floor model (one Reshape of the same input shape):
 what a call costs before the model does any work.
@@ -125,11 +126,12 @@ def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 
                              "(re-export the directory)")
         manifest_file.verify(directory / a["file"], manifest)
     costs = {a["file"]: flops.count(directory / a["file"], a["format"]).to_json() for a in models}
+    openvino, openvino_skipped = _openvino_artifact(directory, manifest)
     # The Keras rows run the model model.onnx was converted from: the same arithmetic.
     keras_cost = next((costs[a["file"]] for a in models
                        if a["format"] == "onnx" and a.get("variant", "fp32") == "fp32"), None)
 
-    notes, skipped = [], []
+    notes, skipped = [], [openvino_skipped] if openvino_skipped else []
     document = {
         "directory": str(directory), "architecture": manifest["architecture"],
         "input_shape": list(problem.input_shape), "calls": calls, "keras_calls": keras_calls,
@@ -154,7 +156,7 @@ def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 
                                   "warmup": KERAS_WARMUP})
         notes.append(f"Keras rows: {keras_calls} timed calls after {KERAS_WARMUP} warm-up "
                      f"calls (one call takes tens of ms); TensorFlow's default threads.")
-    notes.append(f"onnx/tflite rows: {calls} timed batch-1 calls after {WARMUP} warm-up calls, "
+    notes.append(f"onnx/tflite/openvino rows: {calls} timed batch-1 calls after {WARMUP} warm-up calls, "
                  "1 thread. TFLite files take batch 1: the runner loops over a batch, except "
                  f"where the export has a batch-N file for batches of {batch} (batch_file in JSON).")
     notes.append("floor: the same runtime on a one-Reshape model of the same input, timed in "
@@ -181,12 +183,54 @@ def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 
                 "floor": str(floor_path.resolve()) if floor_path else None,
                 "floor_source": floor_source,
                 "step": bench_step.step_job(manifest, directory, runtime, a.get("variant", "fp32"))})
+        if openvino is not None:
+            # The same arithmetic as model.onnx (the IR is saved from it); floor.onnx through OpenVINO.
+            costs[openvino["file"]] = costs[openvino["source"]]
+            floor_path, floor_source = floors.get("onnx", (None, None))
+            jobs.append(common | {
+                "batch_path": None, "kind": "device", "runtime": "openvino", "variant": "fp32",
+                "path": str((directory / openvino["file"]).resolve()), "calls": calls, "warmup": WARMUP,
+                "floor": str(floor_path.resolve()) if floor_path else None,
+                "floor_source": floor_source, "step": None})
+            notes.append(f"openvino: {openvino['file']} on OpenVINO's CPU plugin, LATENCY hint, 1 "
+                         "inference thread, no CPU pinning, f32 precision, one static-shape compile per batch size; "
+                         "its floor is floor.onnx through OpenVINO.")
         for job in jobs:
             log(f"bench: {job['runtime']} {job['variant']} ({Path(job['path']).name})")
             row = _spawn(job)
             cost = costs.get(row["file"]) if job["kind"] == "device" else keras_cost
             document["results"].append(row | roofline.annotate(row, cost, peak["gflops_per_s"]))
     return document
+
+
+def _openvino_available() -> bool:
+    try:
+        return importlib.util.find_spec("openvino") is not None
+    except (ImportError, ValueError):  # a broken or shadowed install counts as absent
+        return False
+
+
+def _openvino_artifact(directory: Path, manifest: dict) -> tuple[dict | None, str | None]:
+    """What the OpenVINO row runs: the IR when the export has one (checked with its weights),
+    else the fp32 model.onnx, which OpenVINO reads directly; or no row, and why."""
+    from . import manifest as manifest_file  # noqa: PLC0415
+
+    listed = manifest.get("artifacts", [])
+    onnx = next((a for a in listed if a.get("format") == "onnx" and a.get("variant", "fp32") == "fp32"
+                 and manifest_file.is_window_model(a)), None)
+    ir = next((a for a in listed if a.get("format") == "openvino" and manifest_file.is_window_model(a)), None)
+    if onnx is None:
+        return None, None
+    if not _openvino_available():
+        return None, ("openvino: the [openvino] extra is not installed (pip install "
+                      "'edgeseq[openvino]' to bench OpenVINO beside onnxruntime and LiteRT)")
+    if ir is not None:
+        for name in (ir["file"], ir.get("weights", Path(ir["file"]).with_suffix(".bin").name)):
+            if not (directory / name).is_file():
+                raise InputError(f"{directory / name} is listed in manifest.json but missing "
+                                 "(re-export the directory)")
+            manifest_file.verify(directory / name, manifest)
+    return {"file": (ir or onnx)["file"], "source": onnx["file"]}, None
 
 
 def _floors(directory: Path, artifacts: list[dict], input_shape, scratch: Path,
@@ -281,7 +325,7 @@ def measure(job: dict) -> dict:
         "batch": job["batch"], "batch_calls": batch_calls, "batch_file": timings.pop("batch_file", None),
         "batch_throughput_per_s": job["batch"] * batch_calls / float(batch_times.sum()),
         **timings,
-        "bytes": path.stat().st_size,
+        "bytes": _bytes(path),
         "peak_rss_mb": peak, "baseline_rss_mb": baseline,
         "floor_p50_us": None, "floor_p99_us": None, "floor_file": None, "floor_source": None,
         "p50_over_floor": None,
@@ -293,13 +337,22 @@ def measure(job: dict) -> dict:
                 "floor_file": floor_file, "floor_source": source,
                 # the same process's own yardstick: steadier across rows than p50 alone
                 "p50_over_floor": row["p50_us"] / floor["p50_us"]}
-    row |= {"step_file": None, "step_p50_us": None, "step_p99_us": None, "window_over_step": None}
+    row |= {"step_file": None, "step_p50_us": None, "step_p99_us": None, "window_over_step": None,
+            "decode_file": None, "decode_p50_us": None}
     if job.get("step"):
         row |= bench_step.measure(job["step"], job["runtime"], one, calls, warmup, time_calls, latency)
         row["window_over_step"] = row["p50_us"] / row["step_p50_us"]
     row["heavy_modules"] = heavy_modules()
     row["pid"] = os.getpid()
     return row
+
+
+def _bytes(path: Path) -> int:
+    """An artifact's size with the files it loads with (the IR's model.bin beside model.xml)."""
+    from .runtimes import COMPANIONS  # noqa: PLC0415
+
+    companion = path.with_suffix(COMPANIONS[path.suffix]) if path.suffix in COMPANIONS else None
+    return path.stat().st_size + (companion.stat().st_size if companion else 0)
 
 
 def _device(job: dict, path: Path, one: np.ndarray, inputs: np.ndarray):

@@ -2,7 +2,10 @@
 
 A step is timed as an application streams: `Stream.step` on one frame, the state fed back
 from the previous call (so state copies are in the figure). `window_over_step` = window p50 ÷
-step p50 is the speedup per new sample over re-running the whole window.
+step p50 is the speedup per new sample over re-running the whole window. An encoder-decoder's
+step is its encoder step alone (the per-character cost; the answer is decoded once the input
+ends), and its decoder's call is timed beside it (`decode_p50_us`): an application that wants
+an answer after every step pays step + decode.
 """
 
 from __future__ import annotations
@@ -39,4 +42,10 @@ def measure(path: str, runtime: str, window: np.ndarray, calls: int, warmup: int
         position[0] += 1
 
     measured = latency(time_calls(call, calls, warmup))
-    return {"step_file": path.name, "step_p50_us": measured["p50_us"], "step_p99_us": measured["p99_us"]}
+    row = {"step_file": path.name, "step_p50_us": measured["p50_us"], "step_p99_us": measured["p99_us"]}
+    if section.get("decoder"):
+        decoder = open_runner(path.parent / section["decoder"]["artifacts"][runtime], runtime)
+        feed = {section["decoder"]["inputs"][0]["name"]: stream.step(frames[0][np.newaxis])}
+        decoded = latency(time_calls(lambda: decoder.infer(feed), calls, warmup))
+        row |= {"decode_file": decoder.path.name, "decode_p50_us": decoded["p50_us"]}
+    return row

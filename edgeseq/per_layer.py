@@ -9,6 +9,8 @@ TFLite tensors carry the same scopes (`<model>_1/<layer>_1/...`, or the tf_keras
 `<model>/<layer>/...`) and are kept with `experimental_preserve_all_tensors`. A tensor with
 the same number of elements in another layout (TimeDistributed folded into the batch) is
 reshaped to the Keras layer's shape; a layer without a matching tensor is reported as such.
+OpenVINO keeps the ONNX names (see openvino_layer_outputs); an ORT format file is read back
+as the graph it holds (see ort_layer_outputs).
 
 Imports Keras: a host-side diagnosis, never on the device path.
 """
@@ -41,7 +43,9 @@ def _in_scope(tensor_name: str, layer: str) -> bool:
     return len(parts) > 2 and re.fullmatch(rf"{re.escape(layer)}(_\d+)?", parts[1]) is not None
 
 
-def onnx_layer_outputs(path: Path, layers: list[str], feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def onnx_layer_outputs(path: Path, layers: list[str], feed: dict[str, np.ndarray],
+                       options=None) -> dict[str, np.ndarray]:
+    """onnxruntime, with graph outputs added; `options` (SessionOptions) default to its own."""
     import onnx  # noqa: PLC0415
     import onnxruntime as ort  # noqa: PLC0415
 
@@ -56,10 +60,98 @@ def onnx_layer_outputs(path: Path, layers: list[str], feed: dict[str, np.ndarray
     for tensor in dict.fromkeys(chosen.values()):
         if tensor not in present:
             graph.output.append(onnx.helper.make_tensor_value_info(tensor, onnx.TensorProto.FLOAT, None))
-    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(proto.SerializeToString(), options, providers=["CPUExecutionProvider"])
     names = list(dict.fromkeys(chosen.values()))
     values = dict(zip(names, session.run(names, feed), strict=True))
     return {layer: values[tensor] for layer, tensor in chosen.items()}
+
+
+def ort_layer_outputs(path: Path, layers: list[str], batch: np.ndarray) -> dict[str, np.ndarray]:
+    """An ORT format file is a flatbuffer onnxruntime cannot add outputs to. onnxruntime
+    writes the graph it loaded from it back out as ONNX (`optimized_model_filepath`); with
+    every optimization off, that is the .ort file's own graph, its optimizations (style
+    Fixed) already applied. That graph, with outputs added, runs with optimizations still off:
+    the .ort's nodes and kernels, not the model.onnx it was made from."""
+    import tempfile  # noqa: PLC0415
+
+    import onnxruntime as ort  # noqa: PLC0415
+
+    def options(dump: Path | None = None):
+        chosen = ort.SessionOptions()
+        chosen.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        chosen.log_severity_level = 3
+        if dump is not None:
+            chosen.optimized_model_filepath = str(dump)
+        return chosen
+
+    with tempfile.TemporaryDirectory(prefix="edgeseq-ort-graph-") as scratch:
+        dump = Path(scratch) / "graph.onnx"
+        ort.InferenceSession(str(path), options(dump), providers=["CPUExecutionProvider"])
+        _name_subgraphs(dump)
+        return onnx_layer_outputs(dump, layers, {_onnx_input(dump): batch.astype(np.float32)}, options())
+
+
+def _name_subgraphs(path: Path) -> None:
+    """onnxruntime writes a Loop's body graph back without a name, and its own reader then
+    refuses the model ("Field 'name' of 'graph' is required to be non-empty"): name them."""
+    import onnx  # noqa: PLC0415
+
+    proto = onnx.load(str(path))
+
+    def walk(graph):
+        for node in graph.node:
+            for attribute in node.attribute:
+                for sub in ([attribute.g] if attribute.type == onnx.AttributeProto.GRAPH else list(attribute.graphs)):
+                    sub.name = sub.name or f"{node.name}/{attribute.name}"
+                    walk(sub)
+
+    walk(proto.graph)
+    onnx.save(proto, str(path))
+
+
+#: OpenVINO ops that carry no computed value of a layer (weights, shapes, graph ends).
+_NOT_VALUES = {"Constant", "Parameter", "Result"}
+
+
+def openvino_layer_outputs(path: Path, layers: list[str], feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """OpenVINO (model.onnx or its IR), with outputs added to the ov.Model before it compiles.
+    Its ONNX frontend keeps tf2onnx's node names as friendly names and tensor names (the IR
+    keeps both), so the same scope rule as onnxruntime's applies, on float tensors only (a
+    Shape in a layer's scope may come last in OpenVINO's order); the op that feeds a model
+    output is renamed after that output, and belongs to the last layer."""
+    from .runtimes.openvino_runner import OpenvinoRunner  # noqa: PLC0415
+
+    runner = OpenvinoRunner(path)  # the same f32 precision and compile settings as parity
+    model_outputs = {result.input_value(0).get_node().get_friendly_name() for result in runner.model.get_results()}
+    chosen = {}
+    for op in runner.model.get_ordered_ops():
+        if op.get_type_name() in _NOT_VALUES or op.get_output_size() == 0:
+            continue
+        port = op.output(0)
+        if not port.get_element_type().is_real():
+            continue
+        names = [op.get_friendly_name(), *port.get_names()]
+        layer = (layers[-1] if op.get_friendly_name() in model_outputs
+                 else next((name for name in layers if any(_in_scope(n, name) for n in names)), None))
+        if layer is not None:
+            chosen[layer] = _before_transpose(op)
+    layers_of = list(chosen)
+    names = runner.expose([chosen[layer][0] for layer in layers_of])
+    values = runner.infer(runner.bind(feed))
+    return {layer: values[name] if chosen[layer][1] is None else values[name].transpose(chosen[layer][1])
+            for layer, name in zip(layers_of, names, strict=True)}
+
+
+def _before_transpose(op) -> tuple:
+    """(port to expose, permutation to apply in numpy or None). A Transpose's output made a
+    model output comes back from the CPU plugin in its input's memory order under the
+    transposed shape (openvino 2026.4.1, stacked: lstm_1's batch-major output read as
+    time-major data, 0.19 off, while lstm_2 downstream is exact; the plugin drops the pair
+    with the next layer's inverse Transpose). So such a layer's input tensor is exposed, and
+    transposed here."""
+    if op.get_type_name() == "Transpose" and op.input_value(1).get_node().get_type_name() == "Constant":
+        return op.input_value(0), tuple(int(i) for i in op.input_value(1).get_node().get_data())
+    return op.output(0), None
 
 
 def tflite_layer_outputs(path: Path, layers: list[tuple[str, str]], batch: np.ndarray) -> dict[str, np.ndarray]:
@@ -149,20 +241,31 @@ def first_divergence(reference: list[tuple[str, np.ndarray]], candidate: dict[st
 
 def per_layer(keras_model, artifact: Path, runtime: str, batch: np.ndarray,
               atol: float = ATOL, rtol: float = RTOL) -> dict:
-    if runtime not in ("onnx", "tflite"):
-        # OpenVINO and the ORT format compile the graph their own way: its tensors are not
-        # reachable by name from here, and onnxruntime's would describe another runtime.
+    if runtime not in ("onnx", "tflite", "openvino", "ort"):
         return {"artifact": str(artifact), "runtime": runtime, "first_diverging": None,
-                "skipped": f"--per-layer reads .onnx (onnxruntime) and .tflite files, not {runtime}"}
+                "skipped": f"--per-layer reads .onnx, .ort, .tflite and OpenVINO files, not {runtime}"}
     reference = keras_layer_outputs(keras_model, batch)
     names = [name for name, _ in reference]
     kinds = {layer.name: _kind(layer) for layer in keras_model.layers}
-    if runtime == "onnx":
-        input_name = _onnx_input(artifact)
-        candidate = onnx_layer_outputs(artifact, names, {input_name: batch.astype(np.float32)})
-    elif runtime == "tflite":
-        candidate = tflite_layer_outputs(artifact, [(n, kinds[n]) for n in names], batch)
+    try:
+        candidate = _layer_outputs(artifact, runtime, names, kinds, batch)
+    except InputError:
+        raise
+    except Exception as exc:  # each runtime's own error types: reported for this artifact only
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        return {"artifact": str(artifact), "runtime": runtime, "first_diverging": None,
+                "skipped": f"its intermediate tensors could not be read ({first})"}
     return {"artifact": str(artifact), "runtime": runtime} | first_divergence(reference, candidate, atol, rtol)
+
+
+def _layer_outputs(artifact: Path, runtime: str, names: list[str], kinds: dict, batch: np.ndarray) -> dict:
+    if runtime == "onnx":
+        return onnx_layer_outputs(artifact, names, {_onnx_input(artifact): batch.astype(np.float32)})
+    if runtime == "ort":
+        return ort_layer_outputs(artifact, names, batch)
+    if runtime == "openvino":  # bound to the model's one input by position
+        return openvino_layer_outputs(artifact, names, {"input": batch.astype(np.float32)})
+    return tflite_layer_outputs(artifact, [(n, kinds[n]) for n in names], batch)
 
 
 def _onnx_input(path: Path) -> str:

@@ -75,13 +75,30 @@ def check(problem: Problem, section: dict, every_step: Callable[[np.ndarray], np
           exact: Callable[[np.ndarray], np.ndarray] | None = None) -> dict:
     """`every_step(x)`: Keras's output at every step of (batch, T, ...) inputs; `window(x)`:
     the window model's output; `exact(x)`: `every_step` in float64. Candidates are (variant,
-    step runner or Streamer)."""
+    step runner)."""
+    return compare(problem, section, references(problem, every_step, window, sequences,
+                                                long_steps, seed, exact), candidates, tolerance)
+
+
+def references(problem: Problem, every_step, window, sequences: int = SEQUENCES,
+               long_steps: int = LONG_STEPS, seed: int = SEED, exact=None) -> dict:
+    """The seeded inputs and Keras's outputs on them, as arrays: what `compare` judges
+    candidates against, and what stream_reference.py stores for a device without Keras."""
     rng = np.random.default_rng(seed)
     inputs, targets = problem.generate(sequences, rng)
     stream = long_stream(problem, long_steps, rng)
-    expected_steps, expected_window = every_step(inputs), window(inputs)
     expected_long = every_step(stream)
-    exact_long = None if exact is None else exact(stream)
+    return {"seed": seed, "inputs": inputs, "targets": targets, "every_step": every_step(inputs),
+            "window": window(inputs), "stream": stream, "long": expected_long,
+            "exact_long": None if exact is None else exact(stream)}
+
+
+def compare(problem: Problem, section: dict, refs: dict, candidates: list[tuple[str, Runner | Streamer]],
+            tolerance: Tolerance = DEFAULT_TOLERANCE) -> dict:
+    """Candidates streamed over the inputs of `refs` (see `references`) and judged."""
+    inputs, targets, stream = refs["inputs"], refs["targets"], refs["stream"]
+    expected_steps, expected_window = refs["every_step"], refs["window"]
+    expected_long, exact_long = refs["long"], refs["exact_long"]
     keras_noise = None if exact_long is None else error_stats(exact_long, expected_long)["max_abs"]
     per_step = expected_window.ndim == expected_steps.ndim  # a return_sequences model
     results = []
@@ -118,7 +135,7 @@ def check(problem: Problem, section: dict, every_step: Callable[[np.ndarray], np
         if reasons:
             result["reason"] = "; ".join(reasons)
         results.append(result)
-    return {"sequences": sequences, "long_steps": int(stream.shape[1]), "seed": seed,
+    return {"sequences": len(inputs), "long_steps": int(stream.shape[1]), "seed": refs["seed"],
             "reference": {"metric": {"name": problem.metric.name,
                                      "value": problem.score(inputs, targets, expected_window)}},
             "results": results, "passed": all(r["passed"] for r in results)}

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import manifest as manifest_file
 from .errors import InputError
-from .runtimes import Runner, open_runner
+from .runtimes import Runner, TensorSpec, open_runner
 
 STEP_FILE = "model.step{suffix}"
 SUFFIXES = {"onnx": ".onnx", "tflite": ".tflite"}
@@ -41,6 +41,38 @@ class Stream:
         """Sequences (batch, T, *frame) fed step by step from the current state; the output
         of every step, (batch, T, ...)."""
         return np.stack([self.step(sequences[:, t]) for t in range(sequences.shape[1])], axis=1)
+
+
+class DecodedStep(Runner):
+    """An encoder-decoder's step model followed by its decoder, seen as one step runner whose
+    output is the answer on the steps fed so far (the section's `decoder`): what Stream,
+    stream parity and `edgeseq stream` need, with nothing of their own changed. The state
+    is the encoder's; the decoder has none."""
+
+    def __init__(self, encoder: Runner, decoder: Runner, section: dict):
+        self.encoder, self.decoder = encoder, decoder
+        self.runtime, self.path, self.inputs = encoder.runtime, encoder.path, encoder.inputs
+        self._output, self._next = section["outputs"][0]["name"], section["state"]["output"]
+        self._encoded = section["decoder"]["inputs"][0]["name"]
+        self._answer = section["decoder"]["outputs"][0]["name"]
+        self.outputs = [TensorSpec(self._output, decoder.outputs[0].shape, "float32"),
+                        next(s for s in encoder.outputs if s.name == self._next)]
+
+    def infer(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        encoded = self.encoder.infer(feed)
+        answer = self.decoder.infer({self._encoded: encoded[self._output]})[self._answer]
+        return {self._output: answer, self._next: encoded[self._next]}
+
+
+def step_runner(path: Path, section: dict, runtime: str = "auto") -> Runner:
+    """The runner of a step artifact as a stream drives it: for an encoder-decoder, its step
+    model and the decoder of the same format, answering at every step."""
+    runner = open_runner(path, runtime)
+    decoder = section.get("decoder")
+    if decoder is None:
+        return runner
+    decoder_file = Path(path).parent / decoder["artifacts"][runner.runtime]
+    return DecodedStep(runner, open_runner(decoder_file, runner.runtime), section)
 
 
 def section(manifest: dict) -> dict:
@@ -85,7 +117,7 @@ def step_path(model: Path, runtime: str = "auto") -> tuple[Path, str, dict]:
 
 def open_stream(model: Path, runtime: str = "auto", batch: int = 1) -> Stream:
     path, runtime, streaming = step_path(model, runtime)
-    return Stream(open_runner(path, runtime), streaming, batch=batch)
+    return Stream(step_runner(path, streaming, runtime), streaming, batch=batch)
 
 
 def window_through_steps(stream: Stream, window_steps: int):

@@ -63,6 +63,20 @@ def untrained(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def optional_formats(tmp_path_factory) -> Path:
+    """vanilla (seeded, untrained) exported with the formats written only on request: ort, and
+    the OpenVINO IR where the [openvino] extra is installed (one export for both test files)."""
+    import importlib.util
+
+    from edgeseq.export.pipeline import export_untrained as export
+
+    formats = ("ort", "openvino") if importlib.util.find_spec("openvino") else ("ort",)
+    out_dir = tmp_path_factory.mktemp("optional-formats")
+    export(registry.get("vanilla"), out_dir, formats=formats)
+    return out_dir
+
+
+@pytest.fixture(scope="session")
 def trained(tmp_path_factory):
     """arch name → directory with the model trained to its skill and exported, as
     `make export` does (made once per session; training is what costs here)."""

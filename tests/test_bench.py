@@ -21,6 +21,7 @@ KEYS = {"runtime", "variant", "p50_us", "p99_us", "throughput_per_s", "batch_thr
         "load_ms", "bytes", "floor_p50_us", "peak_rss_mb", "macs", "flops", "flops_uncounted",
         "roofline_us", "p50_over_roofline", "gflops_per_s", "batch_gflops_per_s"}
 HAS_TF = importlib.util.find_spec("tensorflow") is not None
+HAS_OPENVINO = importlib.util.find_spec("openvino") is not None
 
 
 
@@ -65,11 +66,14 @@ def test_bench_json_has_a_row_per_runtime_and_artifact(benched):
                  if a["format"] in ("onnx", "tflite") and a["variant"] != "floor" and not a.get("batch")
                  and not a.get("step")]
     expected = {(a["format"], a["variant"]) for a in artifacts}
+    if HAS_OPENVINO:  # OpenVINO reads model.onnx (no IR in this export)
+        expected.add(("openvino", "fp32"))
     if HAS_TF:
         expected |= {("keras-call", "fp32"), ("keras-predict", "fp32")}
     rows = {(r["runtime"], r["variant"]): r for r in document["results"]}
     assert set(rows) == expected and len(document["results"]) == len(expected)
     sizes = {a["format"]: a["bytes"] for a in artifacts}
+    sizes["openvino"] = sizes["onnx"]
     for (runtime, _), r in rows.items():
         assert KEYS <= r.keys(), KEYS - r.keys()
         for key in ("p50_us", "p99_us", "throughput_per_s", "batch_throughput_per_s",
@@ -81,6 +85,9 @@ def test_bench_json_has_a_row_per_runtime_and_artifact(benched):
             assert r["calls"] == 5 and r["bytes"] == (directory / "model.keras").stat().st_size
         else:
             assert r["calls"] == 50 and r["bytes"] == sizes[runtime]
+            if runtime == "openvino":  # model.onnx through OpenVINO, floor.onnx its floor; no step model
+                assert r["file"] == "model.onnx" and r["floor_file"] == "floor.onnx" and r["step_file"] is None
+                continue
             # the step model beside its window model: the per-new-sample speedup
             assert r["step_file"] == f"model.step.{runtime}" and r["step_p50_us"] > 0
             assert r["window_over_step"] == pytest.approx(r["p50_us"] / r["step_p50_us"])
@@ -93,7 +100,7 @@ def test_every_row_runs_in_its_own_process_and_device_rows_import_no_tensorflow(
     pids = [r["pid"] for r in document["results"]]
     assert len(set(pids)) == len(pids)
     for r in document["results"]:
-        if r["runtime"] in ("onnx", "tflite"):
+        if r["runtime"] in ("onnx", "tflite", "openvino"):
             assert r["heavy_modules"] == [], r
         else:
             assert "tensorflow" in r["heavy_modules"]
@@ -110,7 +117,7 @@ def test_roofline_is_the_floor_plus_the_graphs_flops_at_the_measured_peak(benche
     assert peak["gflops_per_s"] == max(k["best_gflops_per_s"] for k in peak["kernels"].values())
     onnx_cost = flops.count(directory / "model.onnx", "onnx")
     for r in document["results"]:
-        expected = onnx_cost if r["runtime"].startswith("keras") else \
+        expected = onnx_cost if r["runtime"].startswith("keras") or r["runtime"] == "openvino" else \
             flops.count(directory / r["file"], r["runtime"])
         assert (r["macs"], r["flops"]) == (expected.macs, expected.flops), r
         assert r["flops_uncounted"] == {}

@@ -121,10 +121,15 @@ def test_step_models_stream_on_tflm_as_they_did_at_export(mcu_run, arch):
     step by step, against Keras per step: fp32 on the tolerance, integer on the metric gate,
     and a reset mid-stream exact."""
     directory, document = mcu_run(arch)
-    listed = {a["file"]: a["variant"] for a in manifest.load(directory)["artifacts"] if a.get("step")
-              and a["format"] == "tflite"}
-    if not listed:  # bidirectional (and encoder_decoder until it streams): nothing to stream
+    exported_manifest = manifest.load(directory)
+    listed = {a["file"]: a["variant"] for a in exported_manifest["artifacts"] if a.get("step")
+              and a["format"] == "tflite" and not a.get("decoder")}
+    if not listed or exported_manifest["streaming"].get("decoder"):
+        # bidirectional: nothing to stream; encoder_decoder: its step model needs its decoder
+        # after the input ends, a pair not checked on TFLM yet (refused in one line)
         assert document["streaming"] is None and document["packed_step"] is None
+        refused = {r["artifact"]: r["reason"] for r in document["refused"]}
+        assert all("decoder" in refused[file] for file in listed)
         return
     results = {r["artifact"]: r for r in document["streaming"]["results"]}
     assert set(results) == set(listed), document["refused"]

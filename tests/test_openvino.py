@@ -82,3 +82,77 @@ def test_a_missing_openvino_names_the_extra_in_one_line_exit_2(untrained, monkey
     result = run(*args)
     assert result.exit_code == 2, result.output
     assert "[openvino]" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def ir_export(optional_formats):
+    """vanilla (seeded, untrained) exported with --format openvino (and ort): model.onnx and the IR."""
+    pytest.importorskip("openvino")
+    return optional_formats
+
+
+def test_export_format_openvino_writes_the_fp32_ir_listed_and_parity_gated(ir_export):
+    from edgeseq import manifest
+
+    document = manifest.load(ir_export)
+    files = {a["file"]: a for a in document["artifacts"]}
+    assert {"model.onnx", "model.xml", "model.bin"} <= set(files) and "model.tflite" not in files
+    for name in ("model.xml", "model.bin"):
+        assert files[name]["sha256"] == manifest.sha256(ir_export / name)
+    assert files["model.xml"]["format"] == "openvino" and files["model.xml"]["weights"] == "model.bin"
+    assert "compress_to_fp16=False" in files["model.xml"]["route"]
+    # fp32 weights: LSTM(25) and Dense(10) hold 3,860 floats; fp16 would be half the bytes
+    assert files["model.bin"]["bytes"] >= 4 * 3860
+    row = next(r for r in document["parity"]["results"] if r["artifact"] == "model.xml")
+    assert row["runtime"] == "openvino" and row["passed"] and row["max_abs"] <= 1e-5
+
+
+def test_predict_parity_and_compare_run_the_ir_and_runtime_openvino_picks_it(ir_export):
+    parity = run("parity", ir_export, "--samples", 100, "--json")
+    assert parity.exit_code == 0, parity.output
+    rows = {(r["runtime"], r["artifact"]) for r in json.loads(parity.stdout)["results"]}
+    assert {("openvino", "model.xml"), ("openvino", "model.onnx"), ("onnx", "model.onnx")} <= rows
+    predicted = run("predict", ir_export, "--runtime", "openvino", "--input", "4,3,6,6,6", "--json")
+    expected = run("predict", ir_export / "model.onnx", "--input", "4,3,6,6,6", "--json")
+    assert predicted.exit_code == 0, predicted.output
+    answer = json.loads(predicted.stdout)
+    assert answer["model"].endswith("model.xml") and answer["runtime"] == "openvino"
+    assert answer["prediction"] == json.loads(expected.stdout)["prediction"]
+    compared = run("compare", ir_export / "model.onnx", ir_export / "model.xml", "--samples", 100, "--json")
+    assert compared.exit_code == 0, compared.output
+    assert json.loads(compared.stdout)["results"][0]["runtime"] == "openvino"
+
+
+def test_bench_runs_openvino_on_the_ir_when_the_export_has_one(ir_export, untrained):
+    from edgeseq import bench, manifest
+
+    assert bench._openvino_artifact(ir_export, manifest.load(ir_export)) == (
+        {"file": "model.xml", "source": "model.onnx"}, None)
+    plain = untrained("vanilla")
+    assert bench._openvino_artifact(plain, manifest.load(plain)) == (
+        {"file": "model.onnx", "source": "model.onnx"}, None)
+
+
+def test_a_changed_ir_weights_file_is_refused_in_one_line(ir_export, tmp_path):
+    import shutil
+
+    directory = tmp_path / "changed"
+    shutil.copytree(ir_export, directory)
+    with open(directory / "model.bin", "r+b") as f:
+        f.write(b"\1\2\3\4")
+    result = run("predict", directory / "model.xml", "--input", "4,3,6,6,6")
+    assert result.exit_code == 2 and "model.bin" in result.stderr and "sha256" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_without_openvino_export_and_bench_name_the_extra(untrained, monkeypatch, tmp_path):
+    from edgeseq import bench, manifest
+
+    monkeypatch.setitem(sys.modules, "openvino", None)  # import openvino now fails, as if absent
+    result = run("export", "vanilla", "--out", tmp_path, "--format", "openvino")
+    assert result.exit_code == 2, result.output
+    assert "[openvino]" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "manifest.json").exists()
+    directory = untrained("vanilla")
+    artifact, skipped = bench._openvino_artifact(directory, manifest.load(directory))
+    assert artifact is None and "pip install 'edgeseq[openvino]'" in skipped

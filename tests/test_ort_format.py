@@ -17,12 +17,8 @@ cli = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def ort_export(tmp_path_factory):
-    from edgeseq.export.pipeline import export_untrained
-
-    out_dir = tmp_path_factory.mktemp("ort")
-    export_untrained(registry.get("vanilla"), out_dir, formats=("ort",))
-    return out_dir
+def ort_export(optional_formats):
+    return optional_formats  # vanilla with --format ort (and the OpenVINO IR, shared with its tests)
 
 
 def test_export_format_ort_writes_model_ort_and_its_operator_list(ort_export):

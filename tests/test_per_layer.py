@@ -1,6 +1,7 @@
 """`--per-layer`: the first layer whose output leaves tolerance, found on a deliberately
 broken artifact (a real case: an LSTM converted with the wrong recurrent activation)."""
 
+import importlib.util
 import json
 import tempfile
 from pathlib import Path
@@ -25,6 +26,28 @@ def _with_hard_sigmoid(config: dict, layer: str) -> dict:
     return config
 
 
+def _swap_gates_of_second_lstm(source: Path, path: Path) -> None:
+    """The second native ONNX LSTM with its output and forget gate weights swapped (Keras
+    orders gates i, f, c, o and ONNX i, o, f, c: a converter bug of this kind). The hard_sigmoid
+    break cannot reach OpenVINO: it becomes an ONNX Loop, which OpenVINO 2026.4's ONNX
+    frontend does not read ("loop body graph canonical inputs size (11), does not match"), and
+    its LSTM supports no HardSigmoid activation ("Unsupported activation function")."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    proto = onnx.load(str(source))
+    lstm = [n for n in proto.graph.node if n.op_type == "LSTM"][1]
+    weights = {t.name: t for t in proto.graph.initializer}
+    for position in (1, 2):  # W and R: (1, 4·hidden, ·), gates along axis 1
+        array = numpy_helper.to_array(weights[lstm.input[position]])
+        i, o, f, c = np.split(array, 4, axis=1)
+        swapped = numpy_helper.from_array(np.concatenate([i, f, o, c], axis=1), f"{lstm.input[position]}_swapped")
+        proto.graph.initializer.append(swapped)
+        lstm.input[position] = swapped.name
+    onnx.save(proto, str(path))
+
+
 @pytest.fixture(scope="module")
 def broken(tmp_path_factory):
     """stacked (seeded, untrained) as model.keras, and .onnx/.tflite files whose second LSTM
@@ -32,7 +55,7 @@ def broken(tmp_path_factory):
     import keras
     import tf_keras
 
-    from edgeseq.export import to_onnx, to_tflite
+    from edgeseq.export import to_onnx, to_ort, to_tflite
 
     out = tmp_path_factory.mktemp("broken")
     arch = registry.get("stacked")
@@ -42,6 +65,9 @@ def broken(tmp_path_factory):
     bad = keras.Model.from_config(_with_hard_sigmoid(good.get_config(), "lstm_2"))
     bad.set_weights(good.get_weights())
     to_onnx.convert(bad, arch.problem.input_shape, out / "broken.onnx")
+    to_ort.convert(out / "broken.onnx", out / "broken.ort")
+    to_onnx.convert(good, arch.problem.input_shape, out / "good.onnx")
+    _swap_gates_of_second_lstm(out / "good.onnx", out / "swapped_gates.onnx")
 
     class BrokenTwin:  # the tf_keras twin (fused TFLite LSTMs), rebuilt with the wrong activation
         name = arch.name
@@ -59,16 +85,23 @@ def broken(tmp_path_factory):
 
 
 def test_per_layer_names_the_broken_lstm_on_every_runtime(broken):
-    result = run("compare", broken / "model.keras", broken / "broken.onnx", broken / "broken.tflite",
-                 "--samples", 100, "--per-layer", "--json")
+    candidates = [broken / "broken.onnx", broken / "broken.tflite", broken / "broken.ort"]
+    if importlib.util.find_spec("openvino") is not None:  # OpenVINO reads no Loop: see the fixture
+        candidates.append(f"openvino:{broken / 'swapped_gates.onnx'}")
+    result = run("compare", broken / "model.keras", *candidates, "--samples", 100, "--per-layer", "--json")
     assert result.exit_code == 1  # the outputs differ: the comparison itself fails
     found = {f["runtime"]: f for f in json.loads(result.stdout)["per_layer"]}
-    assert set(found) == {"onnx", "tflite"}
+    assert set(found) == {"onnx", "tflite", "ort", "openvino"} - ({"openvino"} if len(candidates) == 3 else set())
     for runtime, report in found.items():
         layers = {row["layer"]: row for row in report["layers"]}
         assert report["first_diverging"] == "lstm_2", runtime
-        assert layers["lstm_1"]["passed"] and layers["lstm_1"]["max_abs"] < 1e-6
         assert layers["lstm_2"]["max_abs"] > 1e-3
+        if runtime == "ort":
+            # onnxruntime's Fixed optimizations drop the Transpose that carried lstm_1's scope
+            # (its output is then an unnamed Squeeze): the layer is reported unmatched.
+            assert not layers["lstm_1"]["matched"] or layers["lstm_1"]["passed"]
+            continue
+        assert layers["lstm_1"]["passed"] and layers["lstm_1"]["max_abs"] < 1e-6
 
 
 def test_per_layer_prints_the_first_diverging_layer(broken):
@@ -80,6 +113,8 @@ def test_per_layer_prints_the_first_diverging_layer(broken):
 def test_every_layer_of_a_good_export_is_matched_and_within_tolerance(untrained, arch):
     result = run("parity", untrained(arch), "--samples", 60, "--per-layer", "--json")
     assert result.exit_code == 0, result.output
+    found_on = {found["runtime"] for found in json.loads(result.stdout)["per_layer"]}
+    assert found_on == {"onnx", "tflite"} | ({"openvino"} if importlib.util.find_spec("openvino") else set())
     for found in json.loads(result.stdout)["per_layer"]:
         assert found["first_diverging"] is None
         assert all(row["matched"] and row["passed"] for row in found["layers"]), found
@@ -89,3 +124,10 @@ def test_per_layer_needs_a_keras_reference(untrained):
     directory = untrained("vanilla")
     result = run("compare", directory / "model.onnx", directory / "model.tflite", "--per-layer")
     assert result.exit_code == 2 and ".keras" in result.stderr
+
+
+def test_openvino_names_the_onnx_loop_it_cannot_read_in_one_line(broken):
+    pytest.importorskip("openvino")
+    result = run("compare", broken / "broken.onnx", f"openvino:{broken / 'broken.onnx'}", "--samples", 10)
+    assert result.exit_code == 2, result.output
+    assert "Loop" in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -1,6 +1,7 @@
 """Step models (issue 11): streamed step by step from the zero state they answer as Keras does,
 on the real artifacts and runtimes; `edgeseq stream` works in a pipe."""
 
+import functools
 import json
 import subprocess
 import sys
@@ -10,11 +11,11 @@ import pytest
 
 from edgeseq import manifest, registry, stream_parity
 from edgeseq.runtimes import open_runner
-from edgeseq.streaming import Stream, open_stream
+from edgeseq.streaming import Stream, open_stream, step_runner
 
 from .conftest import cli_in_fresh_process
 
-STREAMABLE = ["vanilla", "stacked", "cnn_lstm", "generative"]
+STREAMABLE = ["vanilla", "stacked", "cnn_lstm", "generative", "encoder_decoder"]
 RUNTIMES = ["onnx", "tflite"]
 ATOL = RTOL = 1e-5
 
@@ -28,15 +29,25 @@ def keras_references(directory):
     return step_export.references(model, step_model.plan(model))
 
 
+@functools.cache
+def stream_references(directory):
+    """Keras on 200 sequences and a 1,000-step stream, once per export (both runtimes use it)."""
+    return stream_parity.references(manifest_problem(directory), sequences=200, long_steps=1000,
+                                    seed=7, **keras_references(directory))
+
+
+def manifest_problem(directory):
+    return registry.problem_from_manifest(manifest.load(directory))
+
+
 @pytest.mark.parametrize("runtime", RUNTIMES)
 @pytest.mark.parametrize("arch", STREAMABLE)
 def test_step_model_streamed_from_zeros_matches_keras_at_every_step_over_a_long_stream_and_a_reset(
         untrained, arch, runtime):
     directory = untrained(arch)
     section = manifest.load(directory)["streaming"]
-    report = stream_parity.check(registry.get(arch).problem, section,
-                                 candidates=[("fp32", open_runner(directory / f"model.step.{runtime}"))],
-                                 sequences=200, long_steps=1000, seed=7, **keras_references(directory))
+    report = stream_parity.compare(manifest_problem(directory), section, stream_references(directory),
+                                   [("fp32", step_runner(directory / f"model.step.{runtime}", section))])
     result = report["results"][0]
     assert result["passed"], result.get("reason")
     assert result["sequences"] >= 200 and result["long_stream"]["steps"] >= 1000
@@ -80,10 +91,22 @@ def test_manifest_lists_step_models_with_sha256_and_names_one_packed_state(untra
             span["c"][1] - span["h"][0] for span in section["state"]["layout"])
         # weights folded into constants: no variable reads per call
         assert not {"VAR_HANDLE", "READ_VARIABLE"} & set(entry["ops"]), entry["ops"]
+    decoder = section.get("decoder")
+    assert (decoder is not None) == (arch == "encoder_decoder")
+    if decoder:  # the decoder beside the encoder's step model: stateless, one call
+        assert decoder["stateless"] and decoder["artifacts"] == {"onnx": "model.decode.onnx",
+                                                                 "tflite": "model.decode.tflite"}
+        for file in decoder["artifacts"].values():
+            entry = manifest.entry(document, file)
+            assert entry["step"] and entry["sha256"] == manifest.sha256(directory / file)
+            runner = open_runner(directory / file)
+            assert [s.name for s in runner.inputs] == ["encoded"] and runner.outputs[0].name == "output"
+            # loop-free, no variable tensors, and no TILE (TFLite Micro has no TILE kernel)
+            assert not {"TILE", "WHILE", "UNIDIRECTIONAL_SEQUENCE_LSTM", "VAR_HANDLE", "Loop",
+                        "LSTM"} & set(entry["ops"]), entry["ops"]
 
 
-@pytest.mark.parametrize("arch, why", [("bidirectional", "cannot stream"),
-                                       ("encoder_decoder", "does not stream yet")])
+@pytest.mark.parametrize("arch, why", [("bidirectional", "cannot stream")])
 def test_models_that_cannot_stream_say_why_in_one_line_and_write_no_step_model(untrained, arch, why):
     directory = untrained(arch)
     section = manifest.load(directory)["streaming"]
@@ -93,6 +116,67 @@ def test_models_that_cannot_stream_say_why_in_one_line_and_write_no_step_model(u
     assert result.returncode == 2
     message = [line for line in result.stderr.splitlines() if not line.startswith(("HEAVY:", "PACKAGES:"))]
     assert len(message) == 1 and why in message[0]
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_encoder_decoder_decoded_after_a_prefix_equals_keras_on_that_prefix(untrained, runtime):
+    import keras
+
+    directory = untrained("encoder_decoder")
+    model = keras.saving.load_model(directory / "model.keras", compile=False)
+    # the same trained layers on a variable-length input: Keras's answer on any prefix
+    prefix_model = keras.models.clone_model(model, input_tensors=keras.Input((None, 12)))
+    prefix_model.set_weights(model.get_weights())
+    inputs, _ = registry.get("encoder_decoder").problem.generate(4, np.random.default_rng(11))
+    stream = open_stream(directory, runtime, batch=4)
+    streamed = stream.run(inputs)  # (4, 8, 2, 12): the decoded answer after every step
+    for t in (1, 3, 8):
+        expected = np.asarray(prefix_model(inputs[:, :t], training=False))
+        assert np.allclose(streamed[:, t - 1], expected, atol=ATOL, rtol=RTOL), t
+    window = open_runner(directory / f"model.{runtime}").run_array(inputs)
+    assert np.allclose(streamed[:, -1], window, atol=ATOL, rtol=RTOL)
+
+
+def test_encoder_decoder_streams_a_sum_character_by_character_in_a_pipe(untrained):
+    directory = untrained("encoder_decoder")
+    problem = registry.get("encoder_decoder").problem
+    question = "  10+3+7"  # right-aligned in 8 characters, as predict encodes it
+    window = open_runner(directory / "model.onnx").run_array(problem.encode(question.strip()))
+    process = stream_process(directory, "--json")
+    try:
+        for t, char in enumerate(question):
+            process.stdin.write(("" if char == " " else char) + "\n")  # an empty line: a space
+            process.stdin.flush()
+            answer = json.loads(process.stdout.readline())
+            assert answer["step"] == t + 1 and len(answer["output"]) == 2 * 12
+        assert answer["answer"] == problem.decode(window)[0]
+        assert np.allclose(answer["output"], window.ravel(), atol=1e-6)
+        process.stdin.write("ab\n")
+        process.stdin.close()
+        assert process.wait(timeout=60) == 2
+        assert "line 9: expected one character" in process.stderr.read()
+    finally:
+        process.kill()
+
+
+@pytest.mark.parametrize("arch", ["stacked", "encoder_decoder"])
+def test_parity_against_the_stored_reference_reports_step_rows_without_tensorflow(untrained, arch):
+    directory = untrained(arch)
+    document = manifest.load(directory)
+    entry = manifest.entry(document, "stream_reference.npz")
+    assert entry["step"] and entry["sequences"] == 32 and entry["long_steps"] >= 1000
+    result = cli_in_fresh_process("parity", directory, "--reference", "stored", "--samples", "20", "--json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[-1] == "HEAVY:"
+    streaming = json.loads(result.stdout)["streaming"]
+    assert streaming["passed"] and streaming["sequences"] == 32
+    assert {r["runtime"] for r in streaming["results"]} == {"onnx", "tflite"}
+    exported = {r["runtime"]: r for r in document["streaming"]["parity"]["results"]}
+    for r in streaming["results"]:  # the same Keras numbers as the export's own gate
+        assert r["every_step"]["max_abs"] <= exported[r["runtime"]]["every_step"]["max_abs"]
+        assert r["long_stream"]["max_abs"] == exported[r["runtime"]]["long_stream"]["max_abs"]
+        assert r["long_stream"]["keras_vs_float64"] == exported[r["runtime"]]["long_stream"]["keras_vs_float64"]
+        assert r["reset_exact"]
 
 
 def stream_process(*args):
@@ -219,17 +303,28 @@ def test_a_user_model_with_a_backward_lstm_is_refused_in_one_line(tmp_path):
     assert not list(directory.glob("model.step.*"))
 
 
-def test_a_user_sequence_model_streams_every_step_like_keras(tmp_path):
+def test_a_user_sequence_model_of_lstm_gru_and_simple_rnn_streams_every_step_like_keras(tmp_path):
     from keras import layers as L
 
+    # both GRU forms (reset_after decides where the reset gate meets the recurrent matmul)
     directory = export_user_model(tmp_path, "per_step", [
-        L.TimeDistributed(L.Dense(5, activation="relu")), L.LSTM(7, return_sequences=True),
-        L.LSTM(4, return_sequences=True), L.TimeDistributed(L.Dense(2))], (6, 3))
-    section = manifest.load(directory)["streaming"]
+        L.TimeDistributed(L.Dense(5, activation="relu")), L.GRU(6, return_sequences=True),
+        L.LSTM(7, return_sequences=True), L.GRU(4, reset_after=False, return_sequences=True),
+        L.SimpleRNN(3, return_sequences=True), L.TimeDistributed(L.Dense(2))], (6, 3))
+    document = manifest.load(directory)
+    section = document["streaming"]
     assert section["streams"] and "every step" in section["valid_output"]
-    assert section["state"]["size"] == 2 * (7 + 4)
+    assert section["state"]["size"] == 6 + 2 * 7 + 4 + 3
+    # GRU and SimpleRNN carry h only; the LSTM h then c, packed in layer order
+    assert [sorted(span) for span in section["state"]["layout"]] == [
+        ["h", "layer"], ["c", "h", "layer"], ["h", "layer"], ["h", "layer"]]
+    assert section["state"]["layout"][3]["h"] == [24, 27]
+    assert len(section["parity"]["results"]) == 2
     for result in section["parity"]["results"]:
         assert result["passed"] and result["every_step"]["min_atol"] <= ATOL
+        assert result["long_stream"]["min_atol"] <= ATOL and result["reset_exact"]
+    for file in section["artifacts"].values():  # cells, not loops
+        assert not {"WHILE", "Loop", "GRU", "RNN"} & set(manifest.entry(document, file)["ops"])
 
 
 def test_integer_step_models_are_gated_on_the_streamed_task_metric(tmp_path, untrained):

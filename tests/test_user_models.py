@@ -81,13 +81,14 @@ def test_gru_exports_as_loops_and_passes_parity(models, tmp_path):
     assert manifest.entry(document, "model.tflite")["loop_ops"] == {"WHILE": 1}
 
 
-def test_a_model_that_is_not_a_chain_keeps_the_keras_3_route_as_a_loop(models, tmp_path):
+def test_branches_are_rebuilt_in_tf_keras_so_both_lstms_fuse(models, tmp_path):
     result = run("export", models["branches"], "--out", tmp_path / "branches", "--json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert all(r["passed"] for r in document["parity"]["results"])
     tflite = manifest.entry(document, "model.tflite")
-    assert tflite["route"].startswith("Keras 3") and tflite["fused"] is False
+    assert tflite["route"].startswith("tf_keras twin") and tflite["fused"]
+    assert tflite["recurrent_ops"] == {"UNIDIRECTIONAL_SEQUENCE_LSTM": 2} and tflite["loop_ops"] == {}
     assert manifest.entry(document, "model.onnx")["recurrent_ops"] == {"LSTM": 2}
 
 

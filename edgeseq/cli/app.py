@@ -92,7 +92,7 @@ EXPORTED = Path("exported")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 RuntimeOption = Annotated[str, typer.Option(
     "--runtime", "-r", help="auto (by file suffix; a directory means onnx), onnx, tflite, or openvino "
-         "(reads the .onnx; needs the [openvino] extra).")]
+         "(the IR model.xml, else the .onnx; needs the [openvino] extra).")]
 
 
 def _version(value: bool) -> None:

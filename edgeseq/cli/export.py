@@ -34,7 +34,9 @@ def export(
                       "(`exported/<file stem>` for your own model file).")] = None,
     formats: Annotated[Optional[list[str]], typer.Option(
         "--format", help="onnx and/or tflite (repeatable); default both. Also ort: model.ort and "
-                         "required_operators.config for onnxruntime's reduced-operator builds (brings onnx).")] = None,
+                         "required_operators.config for onnxruntime's reduced-operator builds (brings onnx); "
+                         "openvino: the OpenVINO IR model.xml/model.bin, fp32 (brings onnx; needs the "
+                         "[openvino] extra).")] = None,
     quantize: Annotated[Optional[list[str]], typer.Option(
         "--quantize", "-q",
         help="Also write quantized variants (repeatable): none, float16 (TFLite), dynamic "
@@ -134,7 +136,7 @@ def export(
               f"to {directory}")
 
 
-FORMATS = (*DEVICE_RUNTIMES, "ort")  # pipeline.FORMATS + OPTIONAL_FORMATS
+FORMATS = (*DEVICE_RUNTIMES, "ort", "openvino")  # pipeline.FORMATS + OPTIONAL_FORMATS
 #: a model of the user's: Keras 3, legacy HDF5, or a TF SavedModel (its directory or its .pb)
 USER_SUFFIXES = (".keras", ".h5", ".hdf5", ".pb")
 
@@ -143,6 +145,11 @@ def _formats(names: list[str]) -> tuple[str, ...]:
     unknown = [n for n in names if n not in FORMATS]
     if unknown:
         raise EdgeseqError(f"unknown format {unknown[0]!r}; expected one of {', '.join(FORMATS)}")
+    if "openvino" in names:
+        from ..export import to_openvino  # noqa: PLC0415 - imports neither TF nor openvino
+
+        if not to_openvino.available():
+            raise EdgeseqError(to_openvino.missing_extra("--format openvino"))
     return tuple(dict.fromkeys(names))
 
 

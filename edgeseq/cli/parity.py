@@ -59,8 +59,12 @@ def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, referen
     problem = registry.problem_from_manifest(manifest)
     tolerance = Tolerance(**manifest.get("tolerance", {}))
     windows = [a for a in manifest["artifacts"] if manifest_file.is_window_model(a) or a.get("batch")]
+    ir = [a for a in windows if a["format"] == "openvino"]
+    if ir and not openvino_installed():
+        raise EdgeseqError(f"{directory} holds an OpenVINO IR ({ir[0]['file']}): "
+                           "parity needs the [openvino] extra: pip install 'edgeseq[openvino]'")
     candidates = [(a["variant"], open_runner(directory / a["file"]))
-                  for a in windows if a["format"] in (*DEVICE_RUNTIMES, "ort")]
+                  for a in windows if a["format"] in (*DEVICE_RUNTIMES, "ort", "openvino")]
     if openvino_installed():
         # OpenVINO runs the fp32 ONNX file beside onnxruntime (the quantized ONNX variants use
         # onnxruntime's own com.microsoft ops), and is gated like any fp32 artifact.
@@ -68,12 +72,11 @@ def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, referen
                        for a in windows if a["format"] == "onnx" and a.get("variant") == "fp32"]
     ref = reference_runner(directory, manifest, reference)
     report = check(problem, ref, candidates, samples=samples, seed=seed, tolerance=tolerance)
-    # Step models stream against Keras itself (stored outputs hold no per-step answers).
+    # Step models stream against Keras itself, or against its streamed answers stored at export.
     from . import stream_parity_table  # noqa: PLC0415 - rich, only when parity runs
 
-    streams = (stream_parity_table.stream_report(directory, manifest, problem, tolerance,
-                                                 max(samples, 200), seed)
-               if ref.runtime == "keras" else None)
+    streams = stream_parity_table.stream_report(directory, manifest, problem, tolerance,
+                                                max(samples, 200), seed, stored=ref.runtime != "keras")
     if streams is not None:  # step models beside the window ones; both must pass
         report |= {"streaming": streams, "passed": report["passed"] and streams["passed"]}
     return report
@@ -92,9 +95,13 @@ def _per_layer_of(directory: Path, manifest: dict, samples: int, seed: int) -> l
     keras_model = open_runner(directory / "model.keras", "keras").model
     batch, _ = registry.problem_from_manifest(manifest).generate(min(samples, PER_LAYER_ROWS),
                                                                   np.random.default_rng(seed))
-    return [per_layer(keras_model, directory / a["file"], a["format"], batch, tolerance.atol, tolerance.rtol)
-            for a in manifest["artifacts"] if a["format"] in DEVICE_RUNTIMES and a.get("variant") == "fp32"
-            and manifest_file.is_window_model(a)]
+    fp32 = [a for a in manifest["artifacts"] if a["format"] in (*DEVICE_RUNTIMES, "ort", "openvino")
+            and a.get("variant") == "fp32" and manifest_file.is_window_model(a)]
+    checked = [(directory / a["file"], a["format"]) for a in fp32]
+    if openvino_installed():  # as in _parity_of: OpenVINO on model.onnx too
+        checked += [(directory / a["file"], "openvino") for a in fp32 if a["format"] == "onnx"]
+    return [per_layer(keras_model, path, runtime, batch, tolerance.atol, tolerance.rtol)
+            for path, runtime in checked]
 
 
 @command()
@@ -110,8 +117,9 @@ def parity(
         "--reference", help="keras (run model.keras; needs TensorFlow), stored (Keras outputs "
                             "saved at export in reference.npz), or auto: keras when installed.")] = "auto",
     per_layer: Annotated[bool, typer.Option(
-        "--per-layer", help="Also every Keras layer's output against the fp32 .onnx/.tflite tensors of "
-                            "the same layer, and the first layer over tolerance (needs TensorFlow).")] = False,
+        "--per-layer", help="Also every Keras layer's output against the tensors of the same layer in each "
+                            "fp32 artifact (onnx, tflite, ort, OpenVINO), and the first layer over "
+                            "tolerance (needs TensorFlow).")] = False,
     as_json: JsonOption = False,
 ):
     """Compare every exported artifact with Keras on the same generated inputs.

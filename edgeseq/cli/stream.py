@@ -61,7 +61,7 @@ def stream(
 ):
     """Answer one time step at a time, keeping the model's state between steps.
 
-    stdin: one step a line, e.g. vanilla a digit 4 · stacked one value · generative a corner x,y · cnn_lstm a frame's 400 values. --json prints one JSON line per step.
+    stdin: one step a line, e.g. vanilla a digit 4 · stacked one value · generative a corner x,y · cnn_lstm a frame's 400 values · encoder_decoder one character of the sum (an empty line: a space), answered with the decoded answer to the question so far (questions are right-aligned in 8 characters: "  10+3+7" gives predict's answer). --json prints one JSON line per step.
     """  # noqa: E501 - typer keeps a docstring's line breaks
     path, runtime, section = step_path(model, runtime)
     problem = problem_for(path)

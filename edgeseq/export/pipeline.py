@@ -33,17 +33,18 @@ from . import (
     tflite_worker,
     to_onnx,
     to_onnx_quantized,
+    to_openvino,
     to_ort,
     to_tflite,
 )
 
 FORMATS = DEVICE_RUNTIMES  # one format per runtime a device runs
-#: Written only on request. ort is made from model.onnx, so it brings onnx with it.
-OPTIONAL_FORMATS = ("ort",)
+#: Written only on request. ort and openvino (the IR) are made from model.onnx: they bring onnx.
+OPTIONAL_FORMATS = ("ort", "openvino")
 LOCK = ".export.lock"
 PARITY_SAMPLES = 1000
 VERSIONED = ("tensorflow", "keras", "tf-keras", "tf2onnx", "onnx", "onnxruntime",
-             "ai-edge-litert", "numpy")
+             "ai-edge-litert", "openvino", "numpy")
 
 
 def versions() -> dict:
@@ -203,7 +204,9 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
     unknown = set(formats) - set(known)
     if unknown:
         raise EdgeseqError(f"unknown format {sorted(unknown)[0]!r}; expected one of {known}")
-    formats = tuple(f for f in known if f in formats or (f == "onnx" and "ort" in formats))
+    formats = tuple(f for f in known if f in formats or (f == "onnx" and set(OPTIONAL_FORMATS) & set(formats)))
+    if "openvino" in formats and not to_openvino.available():  # before any training or conversion
+        raise EdgeseqError(to_openvino.missing_extra("--format openvino"))
     if quantize and hasattr(arch, "keras_model") and arch.problem.metric.name == "none":
         raise EdgeseqError("quantizing your own model needs a gate: load it with calibration data "
                            "(--calibration-file) so held-out rows can judge the variants")
@@ -223,6 +226,9 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
             try:
                 if fmt == "ort":
                     info, operators = to_ort.convert(staging / "model.onnx", path)
+                elif fmt == "openvino":
+                    path = staging / "model.xml"
+                    info, ir_weights = to_openvino.convert(staging / "model.onnx", path)
                 elif fmt == "onnx":
                     info = to_onnx.convert(model, problem.input_shape, path,
                                            getattr(problem, "dtype", "float32"),
@@ -281,6 +287,8 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
         converted += floor.write(problem.input_shape, staging, [f for f in formats if f in FORMATS])
         if "ort" in formats:  # the operator list for a reduced build: listed, not run
             converted.append((operators, {"format": "ort-operators", "variant": "config"}))
+        if "openvino" in formats:  # the IR's weights: listed and checked with model.xml, not run alone
+            converted.append((ir_weights, {"format": to_openvino.WEIGHTS_FORMAT, "variant": "weights"}))
         # Keras outputs on seeded inputs, for parity on devices without TensorFlow.
         ref_inputs, ref_targets = problem.generate(stored_reference.SAMPLES,
                                                    np.random.default_rng(stored_reference.SEED))

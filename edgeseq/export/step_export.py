@@ -11,10 +11,12 @@ import numpy as np
 from .. import stream_parity
 from ..errors import CheckFailed, EdgeseqError
 from ..parity import Tolerance, metric_gate
-from ..runtimes import open_runner
-from . import step_integer, step_model, to_step
+from ..runtimes import open_runner, stored_stream_reference
+from ..streaming import step_runner
+from . import decoder_model, step_integer, step_model, to_step
 
 CONVERTERS = {"onnx": to_step.to_onnx, "tflite": to_step.to_tflite}
+DECODER_CONVERTERS = {"onnx": to_step.decoder_to_onnx, "tflite": to_step.decoder_to_tflite}
 
 
 def references(model, plan: step_model.Plan) -> dict:
@@ -23,9 +25,21 @@ def references(model, plan: step_model.Plan) -> dict:
     every_step = step_model.sequence_reference(model, plan)
     exact = step_model.sequence_reference(model, plan, "float64")
     as_float64 = (lambda x: x) if plan.dtype != "float32" else (lambda x: x.astype(np.float64))
+    if plan.decoder:  # the encoder's vector at every step, decoded: the answer on each prefix
+        every_step = _decoded(every_step, decoder_model.reference(plan))
+        exact = _decoded(exact, decoder_model.reference(plan, "float64"))
     return {"every_step": lambda x: np.asarray(every_step(x, training=False)),
             "window": lambda x: np.asarray(model(x, training=False)),
             "exact": lambda x: np.asarray(exact(as_float64(x), training=False))}
+
+
+def _decoded(encoder, decoder):
+    """(batch, T, ...) inputs → the decoder's output on the encoder's vector after each step."""
+    def run(x, training=False):
+        encoded = np.asarray(encoder(x, training=training))
+        answers = np.asarray(decoder(encoded.reshape(-1, encoded.shape[-1]), training=training))
+        return answers.reshape(*encoded.shape[:2], *answers.shape[1:])
+    return run
 
 
 def write(arch, model, staging: Path, formats, tolerance: Tolerance, log,
@@ -38,13 +52,18 @@ def write(arch, model, staging: Path, formats, tolerance: Tolerance, log,
     if not hasattr(arch, "keras_model"):
         written, section = _write(arch, model, staging, formats, tolerance, log, sequences)
         for variant in (v for v in quantize if v in step_integer.VARIANTS):
-            if section["streams"] and "tflite" in formats and keras_file:
+            if section.get("decoder"):  # not built: its calibration streams the encoder alone
+                section.setdefault("rejected", []).append(
+                    {"runtime": "tflite", "variant": variant,
+                     "reason": "integer step models of an encoder-decoder are not built yet"})
+            elif section["streams"] and "tflite" in formats and keras_file:
                 written += _integer(arch, model, keras_file, staging, section, variant, log, sequences)
         return written, section
     try:
         return _write(arch, model, staging, formats, tolerance, log, sequences)
     except Exception as exc:  # conversion or rebuild errors of layers edgeseq did not plan for
-        for path in staging.glob("model.step.*"):
+        for path in (*staging.glob("model.step.*"), *staging.glob("model.decode.*"),
+                     *staging.glob(stored_stream_reference.FILE)):
             path.unlink()
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         log(f"{arch.name}: step model failed ({first}); no step model written")
@@ -56,30 +75,43 @@ def _write(arch, model, staging: Path, formats, tolerance: Tolerance, log, seque
     if isinstance(plan, str):
         log(f"{arch.name}: {plan}; no step model written")
         return [], step_model.refusal(plan)
-    written = []
+    steps, decoders = [], []
     for fmt in formats:
-        path = staging / f"model.step.{fmt}"
-        log(f"{arch.name}: step model to {fmt}")
-        try:
-            info = CONVERTERS[fmt](plan, path)
-        except Exception as exc:  # the converters' own errors, first line
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-            raise EdgeseqError(f"{arch.name}: {fmt} step conversion failed: {first}") from None
-        written.append((path, info))
-    section = step_model.streaming_section(plan, arch.problem.input_shape[0],
-                                           {info["format"]: path.name for path, info in written})
+        steps.append(_convert(arch, CONVERTERS[fmt], plan, staging / f"model.step.{fmt}", log))
+        if plan.decoder:  # an encoder-decoder: its decoder, run once the input ends
+            decoders.append(_convert(arch, DECODER_CONVERTERS[fmt], plan,
+                                     staging / f"model.decode.{fmt}", log))
+    window_steps = arch.problem.input_shape[0]
+    section = step_model.streaming_section(plan, window_steps,
+                                           {info["format"]: path.name for path, info in steps})
+    if plan.decoder:
+        section |= decoder_model.section(plan, window_steps,
+                                         {info["format"]: path.name for path, info in decoders})
+    written = steps + decoders
     log(f"{arch.name}: stream parity on {sequences} sequences and a "
         f"{stream_parity.LONG_STEPS}-step stream")
-    report = stream_parity.check(arch.problem, section,
-                                 candidates=[("fp32", open_runner(path)) for path, _ in written],
-                                 sequences=sequences, tolerance=tolerance, **references(model, plan))
+    refs = stream_parity.references(arch.problem, sequences=sequences, **references(model, plan))
+    report = stream_parity.compare(arch.problem, section, refs, tolerance=tolerance,
+                                   candidates=[("fp32", step_runner(path, section)) for path, _ in steps])
     failed = [r for r in report["results"] if not r["passed"]]
     if failed:
         error = EdgeseqError if hasattr(arch, "keras_model") else CheckFailed
         raise error(f"{arch.name}: {failed[0]['runtime']} step model ({failed[0]['artifact']}) "
                     f"streams differently from Keras: {failed[0]['reason']}; previous artifacts "
                     "left in place")
-    return [(path, info) for path, info in written], section | {"parity": report}
+    # Keras's streamed answers for `parity --reference stored` on a device without TensorFlow
+    stored = staging / stored_stream_reference.FILE
+    written.append((stored, stored_stream_reference.write(stored, refs)))
+    return written, section | {"parity": report}
+
+
+def _convert(arch, converter, plan: step_model.Plan, path: Path, log) -> tuple[Path, dict]:
+    log(f"{arch.name}: {path.name}")
+    try:
+        return path, converter(plan, path)
+    except Exception as exc:  # the converters' own errors, first line
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise EdgeseqError(f"{arch.name}: {path.name} conversion failed: {first}") from None
 
 
 def _integer(arch, model, keras_file: Path, staging: Path, section: dict, variant: str, log,

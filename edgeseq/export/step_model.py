@@ -7,23 +7,26 @@ in onnxruntime and LiteRT, and for models this small that per-call cost is most 
 (TOOLCHAIN.md, "Streaming, first try": 5 state tensors ate most of the gain). So all layers'
 h and c travel as one (batch, S) tensor, sliced inside the graph.
 
-Why LSTMCell rather than a 1-step LSTM layer: the cell is the step itself (two matmuls and the
-gates), with no time axis to add and remove and no loop or fused-sequence op around it.
+Why cells (LSTMCell, GRUCell, SimpleRNNCell) rather than 1-step recurrent layers: the cell is
+the step itself (two matmuls and the gates), with no time axis to add and remove and no loop
+or fused-sequence op around it.
 
 The plan is read from the trained model's layers, so the same code serves every chain of
-per-step layers and unidirectional LSTMs; anything else gets a one-line reason instead.
+per-step layers and unidirectional LSTMs, GRUs and SimpleRNNs; anything else gets a one-line reason instead.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .tf_keras_twin import _config, _is_chain
+from .tf_keras_twin import _config, _is_chain, _lowered_classes
 
 STEP_INPUT = "step"
 STATE_INPUT = "state"
 OUTPUT = "output"
 STATE_OUTPUT = "next_state"
+#: the recurrent layers a step model carries, and their state parts in packing order
+STATES = {"LSTM": ("h", "c"), "GRU": ("h",), "SimpleRNN": ("h",)}
 #: layers that act on each time step alone, so they run unchanged on one step
 PER_STEP = ("Dense", "Dropout", "Activation", "Embedding", "BatchNormalization",
             "LayerNormalization", "Identity")
@@ -32,29 +35,35 @@ PER_STEP = ("Dense", "Dropout", "Activation", "Embedding", "BatchNormalization",
 @dataclass
 class Plan:
     """How a window model streams: stages in order, each ("layer", per-step layer), ("frame",
-    the layer a TimeDistributed wraps) or ("lstm", LSTM layer), and whether the model's output
+    the layer a TimeDistributed wraps) or ("rnn", an LSTM, GRU or SimpleRNN layer), and whether the model's output
     is per step or the last step's."""
 
     frame_shape: tuple
     dtype: str = "float32"  # of the step input (token ids for an Embedding model)
     stages: list = field(default_factory=list)
     every_step: bool = False  # return_sequences model: Keras defines an output at every step
+    #: an encoder-decoder: the layers from the RepeatVector on, run once on the encoder's
+    #: vector when the input ends (export/decoder_model.py); the stages are the encoder's
+    decoder: list = field(default_factory=list)
 
     @property
-    def lstms(self) -> list:
-        return [layer for kind, layer in self.stages if kind == "lstm"]
+    def recurrences(self) -> list:
+        return [layer for kind, layer in self.stages if kind == "rnn"]
 
     @property
     def state_size(self) -> int:
-        return sum(2 * layer.units for layer in self.lstms)
+        return sum(len(STATES[type(layer).__name__]) * layer.units for layer in self.recurrences)
 
     def layout(self) -> list[dict]:
-        """Where each layer's h and c sit in the packed state."""
+        """Where each layer's state parts (LSTM: h and c; GRU, SimpleRNN: h) sit in the
+        packed state."""
         spans, offset = [], 0
-        for layer in self.lstms:
-            spans.append({"layer": layer.name, "h": [offset, offset + layer.units],
-                          "c": [offset + layer.units, offset + 2 * layer.units]})
-            offset += 2 * layer.units
+        for layer in self.recurrences:
+            span = {"layer": layer.name}
+            for part in STATES[type(layer).__name__]:
+                span[part] = [offset, offset + layer.units]
+                offset += layer.units
+            spans.append(span)
         return spans
 
 
@@ -81,38 +90,65 @@ def plan(model) -> Plan | str:
         if name == "Bidirectional" or getattr(layer, "go_backwards", False):
             return (f"cannot stream: {layer.name} ({name}) runs backward over the window, "
                     "which needs the future")
+        if plan_.decoder:
+            plan_.decoder.append(layer)  # checked by decoder_model.refusal below
+            continue
         if not sequence_out:
             if name in PER_STEP:
                 plan_.stages.append(("layer", layer))
-                continue
-            return (f"does not stream yet: {layer.name} ({name}) follows a last-step LSTM "
-                    "(an encoder whose decoder runs after the input ends)")
-        if name == "LSTM":
+            elif name == "RepeatVector":  # an encoder's vector fed to a decoder
+                plan_.decoder.append(layer)
+            else:
+                return (f"cannot stream: {layer.name} ({name}) follows a last-step recurrence and is "
+                        "neither a per-step layer nor a RepeatVector starting a decoder")
+            continue
+        if name in STATES:
             if layer.stateful:
-                return f"does not stream yet: {layer.name} is a stateful LSTM"
-            plan_.stages.append(("lstm", layer))
+                return f"does not stream yet: {layer.name} is a stateful {name}"
+            plan_.stages.append(("rnn", layer))
             sequence_out = layer.return_sequences
         elif name == "TimeDistributed":
             plan_.stages.append(("frame", layer.layer))
         elif name in PER_STEP:
             plan_.stages.append(("layer", layer))
-        elif name in ("GRU", "SimpleRNN", "ConvLSTM2D", "RNN"):
-            return f"does not stream yet: step models support LSTM, not {name} ({layer.name})"
+        elif name in ("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "RNN"):
+            return (f"does not stream yet: step models support {', '.join(STATES)}, not {name} "
+                    f"({layer.name})")
         else:
             return f"cannot stream: {layer.name} ({name}) is not a per-step layer"
-    if not plan_.lstms:
+    if not plan_.recurrences:
         return "no recurrent layer: nothing to stream"
+    if plan_.decoder:
+        from .decoder_model import refusal as decoder_refusal  # noqa: PLC0415
+
+        return decoder_refusal(plan_.decoder) or plan_
     plan_.every_step = sequence_out
     return plan_
 
 
-def _clone(keras, layer):
+def _clone(keras, layer, **changes):
     name = type(layer).__name__
     if not keras.__name__.startswith("tf_keras"):
-        return type(layer).from_config(layer.get_config())
-    # Keras 3 configs carry arguments tf_keras lacks
-    config = _config(getattr(keras.layers, name), layer.get_config(), keras)
+        return type(layer).from_config(layer.get_config() | changes)
+    # Keras 3 configs carry arguments tf_keras lacks; layers TFLM lacks ops for are lowered
+    config = _config(getattr(keras.layers, name), layer.get_config() | changes, keras)
+    lowered = _lowered_classes(keras)
+    if name in lowered:
+        return lowered[name].from_config(config)
     return keras.layers.deserialize({"class_name": name, "config": config})
+
+
+def _cell(keras, layer):
+    """The cell of a recurrent layer, the step itself: its matmuls and gates, no time axis and
+    no loop or fused-sequence op around it."""
+    cell, name = layer.cell, type(layer).__name__
+    settings = {"use_bias": cell.use_bias, "activation": cell.activation, "name": f"{layer.name}_step"}
+    if name == "LSTM":
+        return keras.layers.LSTMCell(layer.units, recurrent_activation=cell.recurrent_activation, **settings)
+    if name == "GRU":  # reset_after decides where the reset gate meets the recurrent matmul
+        return keras.layers.GRUCell(layer.units, recurrent_activation=cell.recurrent_activation,
+                                    reset_after=cell.reset_after, **settings)
+    return keras.layers.SimpleRNNCell(layer.units, **settings)
 
 
 def build(keras, plan_: Plan, batch_size=None):
@@ -128,16 +164,13 @@ def build(keras, plan_: Plan, batch_size=None):
             x = twin(x)
             twin.set_weights(layer.get_weights())
             continue
-        units = layer.units
-        h = state[:, offset:offset + units]
-        c = state[:, offset + units:offset + 2 * units]
-        offset += 2 * units
-        cell = keras.layers.LSTMCell(units, activation=layer.cell.activation,
-                                     recurrent_activation=layer.cell.recurrent_activation,
-                                     use_bias=layer.cell.use_bias, name=f"{layer.name}_step")
-        x, (h, c) = cell(x, [h, c])
+        units, parts = layer.units, len(STATES[type(layer).__name__])
+        states = [state[:, offset + i * units:offset + (i + 1) * units] for i in range(parts)]
+        offset += parts * units
+        cell = _cell(keras, layer)
+        x, states = cell(x, states)
         cell.set_weights(layer.get_weights())
-        next_states += [h, c]
+        next_states += list(states)
     output = keras.layers.Identity(name=OUTPUT)(x)
     packed = keras.layers.Concatenate(axis=-1, name=STATE_OUTPUT)(next_states)
     return keras.Model([step, state], [output, packed], name="step")
@@ -145,8 +178,8 @@ def build(keras, plan_: Plan, batch_size=None):
 
 def sequence_reference(model, plan_: Plan, dtype: str = "float32"):
     """The window model as Keras runs it, made to answer at every step of a sequence of any
-    length: the same trained layers, the last LSTM returning sequences. The output at step t
-    is the window model's output on the prefix up to t (LSTMs are causal), so this is the
+    length: the same trained layers, the last recurrence returning sequences. The output at step t
+    is the window model's output on the prefix up to t (the recurrences are causal), so this is the
     reference a stream is checked against."""
     import keras  # noqa: PLC0415
 
@@ -159,7 +192,7 @@ def sequence_reference(model, plan_: Plan, dtype: str = "float32"):
     input_dtype = plan_.dtype if plan_.dtype != "float32" else dtype
     x = inputs = keras.Input(shape=(None, *plan_.frame_shape), dtype=input_dtype)
     for kind, layer in plan_.stages:
-        if kind == "lstm":
+        if kind == "rnn":
             twin = clone(layer, return_sequences=True, name=f"{layer.name}_seq")
         elif kind == "frame":
             twin = keras.layers.TimeDistributed(clone(layer), dtype=dtype)

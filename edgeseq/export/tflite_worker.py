@@ -95,6 +95,8 @@ def _main(arch_name: str, saved_twin: str, route: str, out_dir: str, *variants: 
             with contextlib.redirect_stdout(sys.stderr):  # converter chatter off the protocol
                 info = to_tflite.convert(Path(saved_twin), problem, path, variant, route)
             outcome = {"ok": True, "path": str(path), "info": info}
+        except to_tflite.NothingQuantized as exc:  # converted, but to nothing smaller
+            outcome = {"ok": False, "reason": str(exc)}
         except Exception as exc:  # the converter's own errors, cut around their cause
             outcome = {"ok": False, "reason": f"converter error: {error_text.cause(exc)}"}
         print(json.dumps({"variant": variant, "status": "end", "outcome": outcome}),

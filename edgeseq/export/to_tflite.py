@@ -90,10 +90,11 @@ def _export_named(twin, directory: Path, io_specs: dict, problem) -> None:
         archive.write_out(str(directory))
 
 
-def convert(saved_twin: Path, problem, path: Path, variant: str = "fp32", route: str = "") -> dict:
+def _converter(saved_twin: Path, settings: dict, route: str):
+    """A converter for one variant's settings (a converter converts once: a second
+    convert() of one built from a concrete function fails)."""
     import tensorflow as tf  # noqa: PLC0415
 
-    settings = VARIANTS[variant]
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_twin))
     converter.target_spec.supported_ops = [
         getattr(tf.lite.OpsSet, op) for op in settings.get("supported_ops", ["TFLITE_BUILTINS"])]
@@ -110,6 +111,12 @@ def convert(saved_twin: Path, problem, path: Path, variant: str = "fp32", route:
         # ("requires element_shape to be static during TF Lite transformation pass"); this
         # flag lets it assume the batch-1 shape these twins are exported at.
         converter._experimental_default_to_single_batch_in_tensor_list_ops = True
+    return converter
+
+
+def convert(saved_twin: Path, problem, path: Path, variant: str = "fp32", route: str = "") -> dict:
+    settings = VARIANTS[variant]
+    converter = _converter(saved_twin, settings, route)
     info = {"format": "tflite", "variant": variant, "route": route}
     if "supported_ops" in settings:  # full-integer: calibrate on the problem's own inputs
         inputs, _ = problem.representative(REPRESENTATIVE_SAMPLES, np.random.default_rng(CALIBRATION_SEED))
@@ -120,8 +127,38 @@ def convert(saved_twin: Path, problem, path: Path, variant: str = "fp32", route:
             converter.representative_dataset = lambda: ([x[np.newaxis]] for x in inputs)
         info["representative_samples"] = REPRESENTATIVE_SAMPLES
     flatbuffer = converter.convert()
+    if variant == "dynamic-int8":
+        flatbuffer, info["dynamic_range_quantizer"] = dynamic_range_file(
+            lambda: _converter(saved_twin, settings, route), flatbuffer)
     with atomic_path(path) as tmp:
         tmp.write_bytes(flatbuffer)
     if settings:
         info["quantization"] = settings
     return info
+
+
+class NothingQuantized(Exception):
+    """A quantized variant whose weights all stayed float: refused with the reason, not
+    published as the fp32 file under another name."""
+
+
+def dynamic_range_file(make_converter, flatbuffer: bytes) -> tuple[bytes, str]:
+    """The dynamic-range file, from the legacy quantizer when the default (MLIR) one left
+    fused-LSTM weights float that it would quantize (tflite_weights.py); which one is named.
+    `make_converter()` gives a fresh converter set up for the variant."""
+    from . import tflite_weights  # noqa: PLC0415
+
+    chosen = "mlir (default)"
+    if tflite_weights.float_lstm_weights(flatbuffer):
+        converter = make_converter()
+        converter.experimental_new_dynamic_range_quantizer = False
+        try:
+            legacy = converter.convert()
+        except Exception:  # noqa: BLE001 - the default file stands; its weights are reported
+            legacy = flatbuffer
+        if len(legacy) < len(flatbuffer):
+            flatbuffer, chosen = legacy, "legacy (the MLIR quantizer leaves fused LSTM weights float)"
+    why = tflite_weights.nothing_quantized(flatbuffer)
+    if why:
+        raise NothingQuantized(why)
+    return flatbuffer, chosen

@@ -11,8 +11,9 @@ whose LSTM functions carry the fusable implementation attribute; WHILE loops oth
 Loading uses Keras safe mode: a file that carries Python code (a Lambda layer) is refused
 unless the user passes --unsafe; so is `--custom-objects module.py`, which runs the module to
 register the user's layer classes. TFLite goes through a tf_keras twin at batch 1 when the
-model is a one-input chain of standard layers (tf_keras_twin.py: LSTMs fuse), else through
-the Keras 3 model at batch 1; the manifest's `route` and `fused` say what the file holds.
+model's layer graph (any inputs, merges, outputs) rebuilds from standard layers
+(tf_keras_twin.py: LSTMs fuse), else through the Keras 3 model at batch 1, the route saying
+why; the manifest's `route` and `fused` say what the file holds.
 
 Inputs and outputs keep the Keras model's names in every format (ONNX graph names, the TFLite
 signature), so a feed or an answer means the same thing whichever runtime runs it.
@@ -50,6 +51,7 @@ class UserModel:
     model: str  # the layer types, as a one-line description
     source_format: str = "keras"  # keras, h5 or saved_model
     io_specs: dict = field(default_factory=dict)  # {"inputs": [...], "outputs": [...]}: Keras names
+    no_twin: str = ""  # why the layer graph has no tf_keras twin (set by tflite_twin)
     training = Training(samples=0, epochs=0, batch_size=0, loss="", atol=1e-5)
 
     @property
@@ -59,21 +61,26 @@ class UserModel:
 
     @property
     def twin_route(self) -> str:
-        """The TFLite route when there is no tf_keras twin."""
+        """The TFLite route when there is no tf_keras twin, with the reason there is none."""
         from .to_tflite import KERAS3_ROUTE  # noqa: PLC0415
 
-        return SAVED_MODEL_ROUTE if self.source_format == "saved_model" else KERAS3_ROUTE
+        route = SAVED_MODEL_ROUTE if self.source_format == "saved_model" else KERAS3_ROUTE
+        return f"{route} (no tf_keras twin: {self.no_twin})" if self.no_twin else route
 
     def tflite_twin(self, model, problem=None):
-        """The tf_keras twin when the model can be rebuilt (fused LSTMs), else the model
-        itself: save_twin exports it with a batch-1 signature, the fixed batch that lets the
-        converter lower Keras 3 recurrences to a builtin WHILE loop."""
-        if len(model.inputs) != 1 or len(model.outputs) != 1 or self.source_format == "saved_model":
+        """The tf_keras twin when the model's layer graph can be rebuilt (fused LSTMs), else
+        the model itself: save_twin exports it with a batch-1 signature, the fixed batch that
+        lets the converter lower Keras 3 recurrences to a builtin WHILE loop."""
+        if self.source_format == "saved_model":  # its functions are converted as saved
             return model
         inputs, _ = self.problem.generate(TWIN_CHECK_SAMPLES, np.random.default_rng(0))
-        twin = tf_keras_twin.rebuild(model, inputs, atol=self.training.atol,
-                                     length=self.problem.length)
-        return model if twin is None else twin
+        try:
+            twin = tf_keras_twin.rebuild(model, inputs, atol=self.training.atol, length=self.problem.length)
+        except tf_keras_twin.NoTwin as why:
+            self.no_twin = str(why)
+            return model
+        self.no_twin = ""
+        return twin
 
 
 def import_custom_objects(module_path: Path | None, unsafe: bool) -> dict:

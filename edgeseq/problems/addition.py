@@ -66,6 +66,18 @@ class Addition(Problem):
     def encode_array(self, array: np.ndarray) -> np.ndarray:
         return check_one_hot(super().encode_array(array))
 
+    def encode_step(self, text: str) -> np.ndarray:
+        # One character a step, as the encoder reads a question. An empty line is the space
+        # the window's questions are padded with on the left ("  10+3+7" is 8 steps).
+        char = text.strip() or " "
+        if len(char) != 1 or char not in ALPHABET:
+            raise InputError(f"expected one character of {ALPHABET.strip()!r} (an empty line "
+                             f"for a space), got {text!r}")
+        return self._encode_strings([char], 1)[0, 0]
+
+    def check_steps(self, steps: np.ndarray) -> np.ndarray:
+        return check_one_hot(steps)
+
     @staticmethod
     def _chars(x: np.ndarray) -> str:
         return "".join(ALPHABET[i] for i in np.argmax(x, axis=-1)).strip()

@@ -15,9 +15,13 @@ RUNTIMES = {
     "onnx": (".onnx", "onnx_runner:OnnxRunner"),
     "tflite": (".tflite", "tflite_runner:TfliteRunner"),
     "keras": (".keras", "keras_runner:KerasRunner"),
-    "openvino": (".onnx", "openvino_runner:OpenvinoRunner"),  # by name only: .onnx means onnx
+    "openvino": (".xml", "openvino_runner:OpenvinoRunner"),  # the IR; also reads .onnx, by name
     "ort": (".ort", "ort_runner:OrtRunner"),
 }
+#: Other suffixes a runtime reads when asked by name (`--runtime openvino` on model.onnx).
+ALSO_READS = {"openvino": (".onnx",)}
+#: Files an artifact is loaded with: checked against the manifest with it (the IR's weights).
+COMPANIONS = {".xml": ".bin"}
 DEVICE_RUNTIMES = ("onnx", "tflite")
 #: The extra that installs a runtime the device install lacks.
 EXTRAS = {"keras": "train", "openvino": "openvino"}
@@ -40,12 +44,14 @@ def resolve(model: Path, runtime: str = "auto") -> tuple[Path, str]:
         manifest_file.load(model)  # a directory must be an export
         runtime = "onnx" if runtime == "auto" else runtime
         model = model / f"model{RUNTIMES[runtime][0]}"
+        if not model.exists() and ALSO_READS.get(runtime):  # an export without the IR
+            model = model.with_suffix(ALSO_READS[runtime][0])
     if not model.exists():
         raise InputError(f"model file not found: {model}")
     if not model.is_file():
         raise InputError(f"{model} is not a file")
     by_suffix = runtime_for(model)
-    if runtime not in ("auto", by_suffix) and model.suffix != RUNTIMES[runtime][0]:
+    if runtime not in ("auto", by_suffix) and model.suffix not in (RUNTIMES[runtime][0], *ALSO_READS.get(runtime, ())):
         raise InputError(f"--runtime {runtime} cannot run {model.name} (a {by_suffix} file)")
     return model, by_suffix if runtime == "auto" else runtime
 
@@ -59,7 +65,10 @@ def open_runner(model: Path, runtime: str = "auto", *, floor_ok: bool = False, *
     """Load an artifact after checking it against its manifest: listed, same sha256, and the
     model itself (bench alone opens floor models, with floor_ok)."""
     path, runtime = resolve(model, runtime)
-    listed = manifest_file.verify(path, manifest_file.find(path))
+    manifest = manifest_file.find(path)
+    listed = manifest_file.verify(path, manifest)
+    if listed is not None and path.suffix in COMPANIONS:
+        manifest_file.verify(path.with_suffix(COMPANIONS[path.suffix]), manifest)
     variant = (listed or {}).get("variant")
     if variant in NOT_THE_MODEL and not floor_ok:
         raise InputError(f"{path} is {NOT_THE_MODEL[variant]}; use "

@@ -149,6 +149,10 @@ def screen(directory: Path, log=print, artifact: str | None = None) -> tuple[lis
     refused, runnable = [], []
     for entry in entries:
         path = directory / entry["file"]
+        if entry.get("step") and step.refusal(manifest):
+            refused.append({"artifact": path.name, "variant": entry["variant"],
+                            "reason": f"{path.name}: {step.refusal(manifest)}"})
+            continue
         graph = flatbuffer.read(path)
         try:
             runnable.append(Candidate(entry["variant"], path, graph, compatibility.check(graph, path.name),

@@ -27,11 +27,24 @@ KERNEL_CHECK_SEQUENCES = 20
 
 
 def artifacts(manifest: dict) -> list[dict]:
-    """The export's TFLite step models, fp32 first (the order they are listed in)."""
+    """The export's TFLite step models, fp32 first (the order they are listed in); an
+    encoder-decoder's decoder file is not one (it runs once the input ends, see refusal)."""
     streaming = manifest.get("streaming") or {}
     if not streaming.get("streams"):
         return []
-    return [a for a in manifest.get("artifacts", []) if a.get("format") == "tflite" and a.get("step")]
+    return [a for a in manifest.get("artifacts", [])
+            if a.get("format") == "tflite" and a.get("step") and not a.get("decoder")]
+
+
+def refusal(manifest: dict) -> str | None:
+    """Why the step models are not checked on TFLM, or None. An encoder-decoder streams
+    through its encoder step model *and* a decoder run on the encoder's vector: the pair, two
+    interpreters and two arenas, is not checked or packed for TFLM yet."""
+    decoder = (manifest.get("streaming") or {}).get("decoder")
+    if decoder:
+        return (f"streams as an encoder step model plus a decoder ({', '.join(decoder['artifacts'].values())}) "
+                "run once the input ends; edgeseq mcu does not check or pack that pair on TFLM yet")
+    return None
 
 
 def references(directory: Path, manifest: dict, reference) -> dict:
