@@ -35,7 +35,9 @@ def tensors(graph: Graph, section: dict) -> dict:
 
 def model_config(graph: Graph, arena: dict, source: str, architecture: str, section: dict) -> str:
     state = section["state"]
-    layout = "\n".join(f"//   {span['layer']}: h [{span['h'][0]}, {span['h'][1]}), c [{span['c'][0]}, {span['c'][1]})"
+    # LSTMs carry h and c, GRU and SimpleRNN layers h only (the section's layout says which)
+    layout = "\n".join(f"//   {span['layer']}: " + ", ".join(f"{part} [{where[0]}, {where[1]})"
+                                                          for part, where in span.items() if part != "layer")
                        for span in state.get("layout", []))
     blocks = []
     for prefix, (kind, index) in tensors(graph, section).items():
@@ -45,8 +47,8 @@ def model_config(graph: Graph, arena: dict, source: str, architecture: str, sect
     body = "\n".join(blocks)
     return pack.config_header(arena, source, architecture, f"""{body}
 // State: explicit. The model keeps nothing between Invoke() calls; the recurrent state is
-// input kStateIndex and comes back as output kNextStateIndex ({state["size"]} values, every LSTM's
-// h and c side by side):
+// input kStateIndex and comes back as output kNextStateIndex ({state["size"]} values, every
+// recurrent layer's state side by side):
 {layout}
 // Each step: feed the step and the state, Invoke(), copy next_state back into the state.
 // Reset (a new sequence): set the state to zeros, the state every sequence starts from
