@@ -316,6 +316,19 @@ def test_a_while_loop_file_is_refused_in_one_line(user_exports):
     assert "WHILE" in line and "loop" in line
 
 
+def test_a_users_gru_streams_on_tflm_though_its_window_file_is_a_loop(user_exports):
+    """The GRU's window file is a WHILE loop TFLM refuses; its step model (a GRUCell, state h
+    only) is checked, streamed and packed."""
+    result = cli_in_fresh_process("mcu", user_exports["gru"], "--reference", "stored")
+    assert result.returncode == 0, result.stderr
+    assert "not for TFLM: model.tflite: WHILE" in " ".join(result.stdout.split())
+    document = manifest.load(user_exports["gru"])["mcu"]
+    assert document["packed"] is None and document["packed_step"]["artifact"] == "model.step.tflite"
+    assert document["streaming"]["results"][0]["every_step"]["max_abs"] <= 1e-5
+    config = (user_exports["gru"] / "mcu" / "step" / "model_config.h").read_text()
+    assert "gru: h [0, 6)" in config and "kStateSize = 6;" in config
+
+
 def test_an_op_tflm_lacks_is_refused_in_one_line_naming_op_and_layer(user_exports):
     line = one_line_exit_2(cli_in_fresh_process("mcu", user_exports["gelu"], "--reference", "stored"))
     assert "GELU" in line and "'scores'" in line

@@ -41,7 +41,8 @@ def show(directory: Path, document: dict) -> None:
         max_abs = r.get("max_abs", r.get("every_step", {}).get("max_abs"))  # a step model's: every step
         table.add_row(b["artifact"], str(len(b["ops"])), f"{b['flash_bytes']:,}",
                       f"{b['arena']['minimum_bytes']:,}", f"{b['ram_bytes']:,}", f"{b['cost']['macs']:,}{per_step}",
-                      fmt(max_abs), f"{metric['name']} {metric['value']:.3f}" if metric else "-",
+                      fmt(max_abs), f"{metric['name']} {metric['value']:.3f}" if metric and metric["value"] is not None
+                      else "-",  # a user's model without a task metric has none
                       "[green]pass[/]" if r["passed"] else f"[red]FAIL[/] {r.get('reason', '')}",
                       _vela_cell(b["vela"], "ethos-u55-128"), _vela_cell(b["vela"], "ethos-u65-256"))
     out.print(table)
