@@ -90,7 +90,9 @@ def one_line_exit_2(result):
 def test_fp32_and_int8_run_on_tflm_within_the_parity_gates(mcu_run, arch):
     _, document = mcu_run(arch)
     results = {r["variant"]: r for r in document["parity"]["results"]}
-    assert set(results) == {"fp32", "int8"}, document["refused"]
+    # and dynamic-int8 where its weights are int8 behind a DEQUANTIZE (float compute, which
+    # TFLM runs: bidirectional's since the legacy-quantizer retry), not hybrid kernels
+    assert {"fp32", "int8"} <= set(results) <= {"fp32", "int8", "dynamic-int8"}, document["refused"]
     assert all(r["runtime"] == "tflm" for r in results.values())
     assert results["fp32"]["passed"], results["fp32"].get("reason")
     assert results["fp32"]["max_abs"] <= 1e-5  # fp32 kernels match Keras (TOOLCHAIN: ≤ 2e-6)
