@@ -25,6 +25,7 @@ import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -51,6 +52,9 @@ class UserModel:
     source_format: str = "keras"  # keras, h5 or saved_model
     io_specs: dict = field(default_factory=dict)  # {"inputs": [...], "outputs": [...]}: Keras names
     training = Training(samples=0, epochs=0, batch_size=0, loss="", atol=1e-5)
+    #: An export subject that is a user's model: no skill to reach, its Keras model given
+    #: (registry.Architecture says False).
+    is_user_model: ClassVar[bool] = True
 
     @property
     def worker_name(self) -> str:
