@@ -31,8 +31,9 @@ import numpy as np
 
 from .. import error_text
 from ..architectures import Training
+from ..array_files import read_arrays
 from ..errors import EdgeseqError
-from ..problems.user_inputs import METRICS, UserInputs, read_arrays
+from ..problems.user_inputs import METRICS, UserInputs
 from . import tf_keras_twin
 
 USER = "user"
