@@ -15,7 +15,9 @@ round) so that a slow moment of the machine hits every command alike:
 - `python -c pass`                                     (the interpreter itself)
 
 Each is a fresh process of this venv (`sys.executable`, and the `edgeseq` script beside it);
-one untimed round first warms the page cache. Wall time from spawn to exit, the child's own
+edgeseq's sources are byte-compiled first, as pip does at install (where
+PYTHONDONTWRITEBYTECODE is set no run would write the .pyc files, and every run would pay the
+compile), and one untimed round warms the page cache. Wall time from spawn to exit, the child's own
 peak RSS and CPU time (user + system, wait4), median and min over the repetitions. On a
 machine shared with other work the wall time stretches with the load; the CPU time much less,
 so it is the steadier figure to compare before/after a change.
