@@ -25,9 +25,8 @@ from .runtimes import Runner, TensorSpec
 DEFAULT_VOCAB = 10
 
 
-def load(path: Path, what: str = "arrays") -> dict[str, np.ndarray]:
-    """Named arrays from an .npz (or the single array of an .npy, named by the file's stem)."""
-    return read_npz(path, what)
+#: Named arrays from an .npz (or the single array of an .npy, named by the file's stem).
+load = read_npz
 
 
 def save(path: Path, arrays: Mapping[str, np.ndarray]) -> None:

@@ -1,6 +1,6 @@
 """The app's commands as a mapping that imports a command's module the first time the command
 is asked for. `edgeseq predict` then imports predict's module and what it needs, not the
-other ten commands' (their imports were about a third of predict's cold start), while
+other ten commands' modules and theirs (flops, graph, streaming, compare...), while
 `--help`, the "did you mean" hint and code that walks `group.commands` still see every command
 in the table's order: click's documented LazyGroup pattern, done on the mapping because typer
 builds the group from the commands already registered and reads `commands` directly."""
