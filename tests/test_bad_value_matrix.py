@@ -63,6 +63,7 @@ KINDS: dict[str, dict[str, str]] = {
     "npy in": {"missing path": "{root}/missing.npy", "directory-for-file": "{root}/a_dir",
                "file-for-directory": "{root}/a_file/x.npy",
                "empty file": "{root}/empty.npy", "corrupt file": "{root}/corrupt.npy",
+               "damaged archive": "{root}/damaged.npy",  # zip magic: np.load reads it as an .npz
                "wrong suffix": "{root}/table.csv", "wrong shape": "{root}/wrong_shape.npy"},
     # an artifact file or its exported directory
     "model": {"missing path": "{root}/missing.onnx", "directory-for-file": "{root}/a_dir",
@@ -85,7 +86,7 @@ KINDS: dict[str, dict[str, str]] = {
                 "wrong suffix": "{root}/out.txt", "file-for-directory": "{root}/a_file/out.npz"},
     "npz in": {"missing path": "{root}/missing.npz", "directory-for-file": "{root}/a_dir",
                "empty file": "{root}/empty.npy", "corrupt file": "{root}/corrupt.npy",
-               "wrong suffix": "{root}/table.csv"},
+               "damaged archive": "{root}/damaged.npy", "wrong suffix": "{root}/table.csv"},
     "arch": {"unknown value": "nosuch", "empty": ""},
     "py in": {"missing path": "{root}/missing.py", "directory-for-file": "{root}/a_dir",
               "wrong suffix": "{root}/table.csv", "file-for-directory": "{root}/a_file/x.py"},
@@ -279,6 +280,7 @@ def world(untrained, tmp_path_factory):
     for name in ("empty.npy", "empty.keras"):
         (root / name).write_bytes(b"")
     (root / "corrupt.npy").write_bytes(b"\x93NUMPY garbage")
+    (root / "damaged.npy").write_bytes(b"PK\x03\x04 not a zip")
     (root / "corrupt.keras").write_bytes(b"PK\x03\x04 not a zip")
     (root / "table.csv").write_text("1,2,3\n")
     x = np.eye(10, dtype=np.float32)[np.array([4, 3, 6, 6, 6])]

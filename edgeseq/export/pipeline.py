@@ -66,7 +66,7 @@ def load_or_train(arch: Architecture, out_dir: Path, seed: int = 0, epochs: int 
     from .. import training  # noqa: PLC0415
 
     path = out_dir / "model.keras"
-    if hasattr(arch, "keras_model"):  # a user's own model: keep a copy beside its exports
+    if arch.is_user_model:  # a user's own model: keep a copy beside its exports
         if arch.source_format == "saved_model":
             # a TFSMLayer wrapper saves only a pointer to the SavedModel: no copy; parity on a
             # device uses the stored Keras outputs (reference.npz)
@@ -207,13 +207,13 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
     formats = tuple(f for f in known if f in formats or (f == "onnx" and set(OPTIONAL_FORMATS) & set(formats)))
     if "openvino" in formats and not to_openvino.available():  # before any training or conversion
         raise EdgeseqError(to_openvino.missing_extra("--format openvino"))
-    if quantize and hasattr(arch, "keras_model") and arch.problem.metric.name == "none":
+    if quantize and arch.is_user_model and arch.problem.metric.name == "none":
         raise EdgeseqError("quantizing your own model needs a gate: load it with calibration data "
                            "(--calibration-file) so held-out rows can judge the variants")
     model = load_or_train(arch, out_dir, seed=seed, replace_model=replace_model)
     problem = arch.problem
     # a user's model has no task of its own: its metric, if any, is in the parity report
-    metric_value = None if hasattr(arch, "keras_model") else evaluate(arch, model, seed)
+    metric_value = None if arch.is_user_model else evaluate(arch, model, seed)
 
     staging = publish.new_generation(out_dir)
     twin_dir = Path(tempfile.mkdtemp(prefix="edgeseq-tflite-twin-")) / "saved_model"
@@ -248,7 +248,7 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
         variants, rejected = _convert_variants(arch, twin_dir, route, staging,
                                                [f for f in formats if f in FORMATS], quantize, log,
                                                worker=worker)
-        if "tflite" in formats and batch > 1 and not hasattr(arch, "keras_model"):
+        if "tflite" in formats and batch > 1 and not arch.is_user_model:
             log(f"{arch.name}: tflite batch-{batch} variant")
             try:
                 variants.append(batch_tflite.convert(arch, model, problem, batch, staging,
@@ -271,7 +271,7 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
         if failed_fp32:
             # A user's model that converts but differs is bad input (exit 2); one of edgeseq's
             # own architectures failing is a failed check (exit 1).
-            error = EdgeseqError if hasattr(arch, "keras_model") else CheckFailed
+            error = EdgeseqError if arch.is_user_model else CheckFailed
             output = next(iter(keras_runner.outputs)).name if io_specs else to_onnx.OUTPUT_NAME
             raise error(f"{arch.name}: {failed_fp32[0]['runtime']} output "
                         f"'{output}' ({failed_fp32[0]['artifact']}) differs from "
@@ -323,7 +323,7 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
                        "higher_is_better": problem.metric.higher_is_better},
             "artifacts": artifacts,
             "tolerance": {"atol": arch.training.atol, "rtol": RTOL},
-            "source": "user model" if hasattr(arch, "keras_model") else "edgeseq architecture",
+            "source": "user model" if arch.is_user_model else "edgeseq architecture",
             **({"source_format": arch.source_format} if io_specs else {}),
             **({"sequence_length": problem.length, "variable_length": True}
                if getattr(problem, "variable_length", False) else {}),
