@@ -29,6 +29,8 @@ from . import (
     floor,
     pause_points,
     publish,
+    route_forms,
+    routes,
     step_export,
     tflite_worker,
     to_onnx,
@@ -167,13 +169,16 @@ def _gate_variants(report: dict, fp32: list, staging: Path, rejected: list, name
 
 def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed: int = 0,
            samples: int = PARITY_SAMPLES, batch: int = batch_tflite.DEFAULT_BATCH, log=print,
-           replace_model: bool = False) -> dict:
+           replace_model: bool = False, optimize: str = "latency") -> dict:
     """Convert, gate and publish. `batch` > 1 adds the TFLite batch-N variant (edgeseq's own
-    architectures: a user's model has no builder to rebuild at batch N)."""
+    architectures: a user's model has no builder to rebuild at batch N). `optimize` is the
+    route search's rule (routes.py): the fastest or the smallest form that passes parity."""
+    routes.check_optimize(optimize)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with _only_export_into(out_dir):
-        return _export(arch, out_dir, formats, quantize, seed, samples, batch, log, replace_model)
+        return _export(arch, out_dir, formats, quantize, seed, samples, batch, log, replace_model,
+                       optimize)
 
 
 @contextlib.contextmanager
@@ -196,7 +201,7 @@ def _only_export_into(out_dir: Path):
 
 
 def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, samples: int,
-            batch: int, log, replace_model: bool) -> dict:
+            batch: int, log, replace_model: bool, optimize: str) -> dict:
     from ..training import evaluate  # noqa: PLC0415
 
     known = FORMATS + OPTIONAL_FORMATS
@@ -215,33 +220,41 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
     staging = publish.new_generation(out_dir)
     twin_dir = Path(tempfile.mkdtemp(prefix="edgeseq-tflite-twin-")) / "saved_model"
     try:
-        converted, route = [], None  # route: how the TFLite twin converts, once it is saved
+        converted = []
         io_specs = getattr(arch, "io_specs", None)  # a user's model: its Keras names everywhere
-        for fmt in formats:
-            path = staging / f"model.{fmt}"
-            log(f"{arch.name}: converting to {fmt}")
+        keras_runner = KerasRunner(model=model)
+        tolerance = Tolerance(atol=arch.training.atol)
+        # The route search: every form of each device format, gated and timed; the chosen
+        # one is staged as model.<format>.
+        device = [f for f in formats if f in FORMATS]
+        log(f"{arch.name}: converting to {', '.join(device)} (route search: {optimize})")
+        candidates = twin_dir.parent / "routes"
+        candidates.mkdir()
+        forms = route_forms.forms(arch, model, problem, twin_dir, candidates)
+        chosen, today, route_section = routes.search(
+            arch.name, {f: forms[f] for f in device}, staging, candidates, problem, keras_runner,
+            samples, tolerance, optimize, log)
+        converted += [(staging / f"model.{f}", chosen[f]) for f in device]
+        route = today["tflite"]["route"] if "tflite" in today else None  # the twin's, for variants
+        if "ort" in formats:
+            log(f"{arch.name}: converting to ort")
             try:
-                if fmt == "ort":
-                    info, operators = to_ort.convert(staging / "model.onnx", path)
-                elif fmt == "onnx":
-                    info = to_onnx.convert(model, problem.input_shape, path,
-                                           getattr(problem, "dtype", "float32"),
-                                           inputs=io_specs["inputs"] if io_specs else None,
-                                           output_names=io_specs["outputs"] if io_specs else None)
-                else:
-                    route = to_tflite.save_twin(arch, model, problem, twin_dir)
-                    info = to_tflite.convert(twin_dir, problem, path, route=route)
-            except EdgeseqError:
-                raise
-            except Exception as exc:  # the converters' own errors, cut around their cause
-                raise EdgeseqError(f"{arch.name}: {fmt} conversion failed: {error_text.cause(exc)}") from None
-            converted.append((path, info | {"variant": "fp32"}))
+                info, operators = to_ort.convert(staging / "model.onnx", staging / "model.ort")
+            except Exception as exc:  # the converter's own errors, cut around their cause
+                raise EdgeseqError(f"{arch.name}: ort conversion failed: {error_text.cause(exc)}") from None
+            converted.append((staging / "model.ort", info | {"variant": "fp32",
+                                                              "route_form": chosen["onnx"]["route_form"]}))
         pause_points.reach("staged")
         worker = (tflite_worker.store_representative(problem, twin_dir.parent / "representative.npz")
                   if io_specs and quantize and "tflite" in formats else arch.name)
         variants, rejected = _convert_variants(arch, twin_dir, route, staging,
                                                [f for f in formats if f in FORMATS], quantize, log,
                                                worker=worker)
+        # Quantized TFLite variants convert from today's twin; ONNX ones from model.onnx.
+        source = {"tflite": today.get("tflite", {}).get("route_form", "fused"),
+                  "onnx": chosen.get("onnx", {}).get("route_form")}
+        for _, info in variants:
+            info["route_form"] = source[info["format"]]
         if "tflite" in formats and batch > 1 and not hasattr(arch, "keras_model"):
             log(f"{arch.name}: tflite batch-{batch} variant")
             try:
@@ -255,9 +268,7 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
                                  "reason": f"converter error: {first}"})
         runners = [(info["variant"], open_runner(path)) for path, info in converted + variants]
         log(f"{arch.name}: parity on {samples} inputs")
-        keras_runner = KerasRunner(model=model)
-        report = check(problem, keras_runner, runners, samples=samples,
-                       tolerance=Tolerance(atol=arch.training.atol))
+        report = check(problem, keras_runner, runners, samples=samples, tolerance=tolerance)
         if getattr(problem, "variable_length", False):
             report["lengths"] = _dynamic_length_parity(problem, keras_runner, runners, arch.training.atol)
             report["results"] += [r for r in report["lengths"] if not r["passed"]]
@@ -320,6 +331,7 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
             **({"sequence_length": problem.length, "variable_length": True}
                if getattr(problem, "variable_length", False) else {}),
             "parity": report,
+            "routes": route_section,  # every candidate form per format, and why one was chosen
             "streaming": streaming,  # step models: how to drive them, their stream parity
             # quantized variants that failed conversion or the task-metric gate; not written
             "rejected": rejected,

@@ -26,7 +26,7 @@ BASE_KWARGS = {"name", "trainable", "dtype"}
 DROPPED_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
 
 
-def _lowered_classes(tf_keras) -> dict:
+def lowered_classes(tf_keras) -> dict:
     """tf_keras layers replaced by the same computation in ops TFLite Micro registers."""
     backend = tf_keras.backend
 
@@ -55,7 +55,7 @@ class _Overlay:
 
 def for_tflm(tf_keras):
     """tf_keras as an architecture builder should see it when building a TFLite twin."""
-    return _Overlay(tf_keras, layers=_Overlay(tf_keras.layers, **_lowered_classes(tf_keras)))
+    return _Overlay(tf_keras, layers=_Overlay(tf_keras.layers, **lowered_classes(tf_keras)))
 
 
 def rebuild(model, inputs: np.ndarray, atol: float, length: int | None = None) -> object | None:
@@ -108,7 +108,7 @@ def _chain(model, tf_keras, length: int | None = None):
     spec = model.inputs[0]
     shape = tuple(length if d is None else d for d in spec.shape[1:])
     x = inputs = tf_keras.Input(batch_shape=(1, *shape), dtype=str(spec.dtype))
-    lowered = _lowered_classes(tf_keras)
+    lowered = lowered_classes(tf_keras)
     for layer in layers:
         name = type(layer).__name__
         config = _config(getattr(tf_keras.layers, name), layer.get_config(), tf_keras)
