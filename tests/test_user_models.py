@@ -89,6 +89,12 @@ def test_a_model_that_is_not_a_chain_keeps_the_keras_3_route_as_a_loop(models, t
     tflite = manifest.entry(document, "model.tflite")
     assert tflite["route"].startswith("Keras 3") and tflite["fused"] is False
     assert manifest.entry(document, "model.onnx")["recurrent_ops"] == {"LSTM": 2}
+    # a user's model has one candidate per format (no builder to unroll it), and says so
+    routes = document["routes"]["tflite"]
+    assert [c["route"] for c in routes["candidates"]] == ["while", "unrolled"]
+    assert routes["chosen"] == "while" and routes["candidates"][1]["skipped"]
+    assert routes["why"] == "the only candidate that converted and passed parity"
+    assert tflite["route_form"] == "while"
 
 
 def test_embedding_inputs_are_token_ids_within_the_vocabulary(models, tmp_path):

@@ -19,6 +19,7 @@ from .. import error_text
 from ..atomic import atomic_path
 from ..bench import time_calls
 from ..errors import EdgeseqError
+from ..manifest import describe_file
 from ..parity import check
 from ..runtimes import open_runner
 
@@ -78,7 +79,7 @@ def search(name: str, forms: dict, staging: Path, scratch: Path, problem, keras_
                 log(f"{name}: {fmt} {form.name} route not converted: {entry['why']}")
                 continue
             entry["route"] = info.pop("form", form.name)
-            entry |= {"how": info["route"], "bytes": path.stat().st_size}
+            entry |= {"how": info["route"]} | {k: v for k, v in describe_file(path).items() if k != "file"}
             built.append((entry, path, info))
         today_info[fmt] = built[0][2]
         _gate_and_time(built, problem, keras_runner, samples, tolerance)
