@@ -251,7 +251,7 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
                                                [f for f in formats if f in FORMATS], quantize, log,
                                                worker=worker)
         # Quantized TFLite variants convert from today's twin; ONNX ones from model.onnx.
-        source = {"tflite": today.get("tflite", {}).get("route_form", "fused"),
+        source = {"tflite": today.get("tflite", {}).get("route_form"),
                   "onnx": chosen.get("onnx", {}).get("route_form")}
         for _, info in variants:
             info["route_form"] = source[info["format"]]

@@ -57,13 +57,13 @@ def search(name: str, forms: dict, staging: Path, scratch: Path, problem, keras_
     format → the info of today's route, the manifest's `routes` section)."""
     section: dict = {"optimize": optimize, "rule": RULES[optimize],
                      "timing": {"batch": 1, "rounds": ROUNDS, "calls_per_round": CALLS}}
-    chosen_info, today_info = {}, {}
+    entries = {fmt: [] for fmt in forms}
+    built = {fmt: [] for fmt in forms}
     for fmt, fmt_forms in forms.items():
-        entries, built = [], []
         for i, form in enumerate(fmt_forms):
             entry = {"route": form.name, "p50_us": None, "bytes": None, "max_abs": None,
                      "passed": None, "chosen": False}
-            entries.append(entry)
+            entries[fmt].append(entry)
             if form.skipped:
                 entry |= {"skipped": True, "why": form.skipped}
                 continue
@@ -80,33 +80,41 @@ def search(name: str, forms: dict, staging: Path, scratch: Path, problem, keras_
                 continue
             entry["route"] = info.pop("form", form.name)
             entry |= {"how": info["route"]} | {k: v for k, v in describe_file(path).items() if k != "file"}
-            built.append((entry, path, info))
-        today_info[fmt] = built[0][2]
-        _gate_and_time(built, problem, keras_runner, samples, tolerance)
-        best = choose(entries, optimize)
-        _explain(entries, best, optimize)
+            built[fmt].append((entry, path, info))
+    _gate(built, problem, keras_runner, samples, tolerance)
+    chosen_info, today_info = {}, {}
+    for fmt, candidates in built.items():
+        _time(candidates, problem, keras_runner)
+        today_info[fmt] = candidates[0][2] | {"route_form": candidates[0][0]["route"]}
+        best = choose(entries[fmt], optimize)
+        _explain(entries[fmt], best, optimize)
         # None passed: today's file goes on to the gate, which fails the export as before.
-        entry, path, info = next(b for b in built if b[0] is best) if best else built[0]
+        entry, path, info = next(c for c in candidates if c[0] is best) if best else candidates[0]
         with atomic_path(staging / f"model.{fmt}") as tmp:
             shutil.copyfile(path, tmp)
         chosen_info[fmt] = info | {"route_form": entry["route"]}
         section[fmt] = {"chosen": best["route"] if best else None, "why": best["why"] if best else
-                        "no candidate passed the parity gate", "candidates": entries}
+                        "no candidate passed the parity gate", "candidates": entries[fmt]}
         log(f"{name}: {fmt} route: {section[fmt]['chosen']} ({section[fmt]['why']})")
     return chosen_info, today_info, section
 
 
-def _gate_and_time(built: list, problem, keras_runner, samples: int, tolerance) -> None:
-    runners = [open_runner(path) for _, path, _ in built]
-    report = check(problem, keras_runner, [("fp32", r) for r in runners], samples=samples,
-                   tolerance=tolerance)
-    for (entry, _, _), result in zip(built, report["results"], strict=True):
+def _gate(built: dict, problem, keras_runner, samples: int, tolerance) -> None:
+    """Every candidate of every format through one parity check: Keras runs once."""
+    candidates = [c for found in built.values() for c in found]
+    report = check(problem, keras_runner, [("fp32", open_runner(path)) for _, path, _ in candidates],
+                   samples=samples, tolerance=tolerance)
+    for (entry, _, _), result in zip(candidates, report["results"], strict=True):
         entry |= {"max_abs": result["max_abs"], "passed": result["passed"]}
         if not result["passed"]:
             entry["why"] = f"failed parity: {result['reason']}"
+
+
+def _time(candidates: list, problem, keras_runner) -> None:
     inputs, _ = problem.generate(1, np.random.default_rng(0))
     feed = dict(inputs) if isinstance(inputs, dict) else {keras_runner.inputs[0].name: inputs}
-    for (entry, _, _), p50 in zip(built, time_interleaved(runners, feed), strict=True):
+    runners = [open_runner(path) for _, path, _ in candidates]
+    for (entry, _, _), p50 in zip(candidates, time_interleaved(runners, feed), strict=True):
         entry["p50_us"] = round(p50, 2)
 
 
