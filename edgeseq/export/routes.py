@@ -11,6 +11,7 @@ times (Runner.infer on a bound feed).
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +69,7 @@ def search(name: str, forms: dict, staging: Path, scratch: Path, problem, keras_
                 entry |= {"skipped": True, "why": form.skipped}
                 continue
             path = scratch / f"{form.name}.{fmt}"
+            started = time.perf_counter()
             try:
                 info = form.build(path) | {"variant": "fp32"}
             except EdgeseqError:
@@ -79,6 +81,7 @@ def search(name: str, forms: dict, staging: Path, scratch: Path, problem, keras_
                 log(f"{name}: {fmt} {form.name} route not converted: {entry['why']}")
                 continue
             entry["route"] = info.pop("form", form.name)
+            entry["convert_s"] = round(time.perf_counter() - started, 2)  # what the search costs
             entry |= {"how": info["route"]} | {k: v for k, v in describe_file(path).items() if k != "file"}
             built[fmt].append((entry, path, info))
     _gate(built, problem, keras_runner, samples, tolerance)
