@@ -3,6 +3,8 @@ the recorded numbers, the chosen file the one published, and a failing form neve
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from edgeseq import manifest, registry
@@ -95,3 +97,20 @@ def test_search_records_a_wrong_form_as_failed_and_publishes_the_right_one(tmp_p
     assert wrong["p50_us"] > 0  # timed and recorded all the same
     assert section["tflite"]["chosen"] == "right" and chosen["tflite"]["route_form"] == "right"
     assert manifest.sha256(staging / "model.tflite") == right["sha256"]
+
+
+def test_info_shows_each_formats_route_choice_and_why(untrained):
+    from typer.testing import CliRunner
+
+    from edgeseq.cli import app
+
+    directory = untrained("vanilla")
+    result = CliRunner().invoke(app, ["info", str(directory)])
+    assert result.exit_code == 0, result.output
+    routes_section = manifest.load(directory)["routes"]
+    for fmt in ("onnx", "tflite"):
+        lines = [line for line in result.stdout.splitlines() if line.startswith(f"{fmt} route (size): ")]
+        assert len(lines) == 1, result.stdout
+        assert f": {routes_section[fmt]['chosen']}: {routes_section[fmt]['why']}" in lines[0]
+    document = CliRunner().invoke(app, ["info", str(directory), "--json"])
+    assert json.loads(document.stdout)["routes"] == routes_section
