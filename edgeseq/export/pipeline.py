@@ -145,13 +145,13 @@ def _convert_variants(arch: Architecture, saved_twin: Path, route: str, staging:
     return converted, rejected
 
 
-def _gate_variants(report: dict, fp32: list, staging: Path, rejected: list, name: str, log) -> set[str]:
+def _gate_variants(report: dict, fp32_bytes: dict, staging: Path, rejected: list, name: str, log) -> set[str]:
     """Apply the variant gates to a parity report: moves failed results to `rejected` and
-    returns the artifact names that may be published."""
+    returns the artifact names that may be published. fp32_bytes: format → the size of the
+    fp32 form its variants were quantized from."""
     # A quantized variant is worth shipping only if it is smaller than fp32 (the TFLite
     # converter leaves weight tensors under 1024 elements in float, and onnxruntime's QDQ
     # keeps LSTMs float, so a "quantized" file can be the fp32 one or larger).
-    fp32_bytes = {info["format"]: path.stat().st_size for path, info in fp32}
     for result in report["results"]:
         size = result["bytes"] = (staging / result["artifact"]).stat().st_size
         if not is_fp32(result["variant"]) and size >= fp32_bytes[result["runtime"]]:
@@ -281,7 +281,11 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
             raise error(f"{arch.name}: {failed_fp32[0]['runtime']} output "
                         f"'{output}' ({failed_fp32[0]['artifact']}) differs from "
                         f"Keras: {failed_fp32[0]['reason']}; previous artifacts left in place")
-        published = _gate_variants(report, converted, staging, rejected, arch.name, log)
+        # Against the fp32 form a variant came from: TFLite's quantize the fused twin, which
+        # can be smaller than the unrolled model.tflite the search chose.
+        fp32_bytes = {fmt: next(c["bytes"] for c in route_section[fmt]["candidates"]
+                                if c["route"] == source[fmt]) for fmt in device}
+        published = _gate_variants(report, fp32_bytes, staging, rejected, arch.name, log)
         converted += [(path, info) for path, info in variants if path.name in published]
         # Step models exist for the device formats; ort is a form of model.onnx, not its own.
         steps, streaming = step_export.write(arch, model, staging, [f for f in formats if f in FORMATS],

@@ -59,10 +59,22 @@ def unrolled_steps(model) -> int:
     return int(model.inputs[0].shape[1] or 0) * layers
 
 
+def unroll(config) -> None:
+    """Set unroll=True on every LSTM config, wrapped ones (Bidirectional, TimeDistributed) too."""
+    if isinstance(config, dict):
+        if config.get("class_name") == "LSTM":
+            config["config"]["unroll"] = True
+        for value in config.values():
+            unroll(value)
+    elif isinstance(config, list):
+        for value in config:
+            unroll(value)
+
+
 def _unrolled_keras(model):
     """A Keras 3 clone of `model` with every LSTM unrolled, same weights."""
     config = model.get_config()
-    batch_tflite.unroll(config)
+    unroll(config)
     clone = type(model).from_config(config)
     clone.set_weights(model.get_weights())
     return clone

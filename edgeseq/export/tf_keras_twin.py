@@ -14,6 +14,7 @@ Twins are also where a layer whose TFLite op a device runtime lacks is lowered t
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 import numpy as np
@@ -53,9 +54,13 @@ class _Overlay:
         return self._replaced[name] if name in self._replaced else getattr(self._module, name)
 
 
-def for_tflm(tf_keras):
-    """tf_keras as an architecture builder should see it when building a TFLite twin."""
-    return _Overlay(tf_keras, layers=_Overlay(tf_keras.layers, **lowered_classes(tf_keras)))
+def for_tflm(tf_keras, lowered: bool = True, unroll: bool = False):
+    """tf_keras as an architecture builder should see it when building a TFLite twin: with the
+    layers TFLM lacks lowered, and (unroll) every LSTM built with unroll=True."""
+    replaced = lowered_classes(tf_keras) if lowered else {}
+    if unroll:
+        replaced["LSTM"] = functools.partial(tf_keras.layers.LSTM, unroll=True)
+    return _Overlay(tf_keras, layers=_Overlay(tf_keras.layers, **replaced))
 
 
 def rebuild(model, inputs: np.ndarray, atol: float, length: int | None = None) -> object | None:
