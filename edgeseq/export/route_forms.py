@@ -40,35 +40,35 @@ class Form:
     skipped: str | None = None
 
 
+RECURRENT = ("LSTM", "GRU", "SimpleRNN")
+
+
+def _layer_configs(config):
+    """Every layer config in a model config, wrapped ones (Bidirectional, TimeDistributed) too."""
+    if isinstance(config, dict):
+        if "class_name" in config:
+            yield config
+        for value in config.values():
+            yield from _layer_configs(value)
+    elif isinstance(config, list):
+        for value in config:
+            yield from _layer_configs(value)
+
+
 def unrolled_steps(model) -> int:
-    """Time steps × recurrent layers (a Bidirectional counts twice): the cell copies an
-    unrolled graph holds."""
-    layers = 0
-
-    def walk(config):
-        nonlocal layers
-        if isinstance(config, dict):
-            layers += {"LSTM": 1, "GRU": 1, "SimpleRNN": 1, "Bidirectional": 1}.get(config.get("class_name"), 0)
-            for value in config.values():
-                walk(value)
-        elif isinstance(config, list):
-            for value in config:
-                walk(value)
-
-    walk(model.get_config())
+    """Time steps × recurrent layers: the cell copies an unrolled graph holds."""
+    configs = list(_layer_configs(model.get_config()))
+    # a Bidirectional's config holds its backward layer only when it was given one
+    layers = (sum(c["class_name"] in RECURRENT for c in configs)
+              + sum(c["class_name"] == "Bidirectional" and "backward_layer" not in c["config"] for c in configs))
     return int(model.inputs[0].shape[1] or 0) * layers
 
 
 def unroll(config) -> None:
-    """Set unroll=True on every LSTM config, wrapped ones (Bidirectional, TimeDistributed) too."""
-    if isinstance(config, dict):
-        if config.get("class_name") == "LSTM":
-            config["config"]["unroll"] = True
-        for value in config.values():
-            unroll(value)
-    elif isinstance(config, list):
-        for value in config:
-            unroll(value)
+    """Set unroll=True on every LSTM config of a model config."""
+    for layer in _layer_configs(config):
+        if layer["class_name"] == "LSTM":
+            layer["config"]["unroll"] = True
 
 
 def _unrolled_keras(model):
