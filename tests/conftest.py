@@ -53,7 +53,9 @@ def cli_in_fresh_process(*args, timeout=600) -> subprocess.CompletedProcess:
 def export_untrained(arch_name: str, out_dir: Path, seed: int = 0) -> Path:
     from edgeseq.export.pipeline import export_untrained as export
 
-    export(registry.get(arch_name), out_dir, seed=seed)
+    # --optimize size: the route search then chooses by bytes, not by a noisy timing, so the
+    # graph tests (ops, FLOP counts, TFLM) see the same forms on every run: today's fused ones
+    export(registry.get(arch_name), out_dir, seed=seed, optimize="size")
     return out_dir
 
 

@@ -123,7 +123,7 @@ KIND_OF = {
     "text": "text", "input_file": "npy in", "calibration_file": "npy in",
     "model": "model", "directories": "export dir", "directory": "export dir",
     "out_dir": "out dir", "plot": "png out", "margin": "margin",
-    "atol": "tolerance", "rtol": "tolerance", "check_error_stat": "choice",
+    "atol": "tolerance", "rtol": "tolerance", "check_error_stat": "choice", "optimize": "choice",
 }
 KIND_OF_ARGUMENT = {("train", "arch"): "arch", ("export", "arch"): "subject", ("compare", "models"): "model"}
 
@@ -149,7 +149,7 @@ GOOD_FOR = {("compare", "--load-outputs"): "{root}/good_outputs.npz",
             ("export", "--labels"): "{root}/good_labels.npy",
             ("export", "--sequence-length"): "5"}
 GOOD_CHOICE = {"--runtime": "onnx", "--reference": "stored", "--format": "onnx", "--quantize": "none",
-               "--check-error-stat": "median", "--metric": "mae"}
+               "--check-error-stat": "median", "--metric": "mae", "--optimize": "size"}
 
 # command → (arguments, options) of a command line that passes validation; {base} is the
 # export the command runs on.
