@@ -117,7 +117,7 @@ def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 
     # A batch-N file (export --batch) is no row of its own: its batch-1 latency would be a
     # padded batch's; it gives its fp32 sibling's row the batch throughput instead. Step
     # models are timed within their window's row (step columns).
-    models = [a for a in artifacts if a.get("variant") != FLOOR and not a.get("batch") and not a.get("step")]
+    models = [a for a in artifacts if manifest_file.is_window_model(a)]
     if not models:
         raise InputError(f"{directory}/manifest.json lists no onnx or tflite artifact to bench")
     for a in artifacts:  # all checked before any row runs: a bad file fails fast, once

@@ -10,12 +10,12 @@ of the Embedding (Keras) or Gather (ONNX) they index.
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
+from .array_files import read_npz
 from .atomic import atomic_path
 from .errors import InputError
 from .problems.user_inputs import UserInputs
@@ -25,26 +25,8 @@ from .runtimes import Runner, TensorSpec
 DEFAULT_VOCAB = 10
 
 
-def load(path: Path, what: str = "arrays") -> dict[str, np.ndarray]:
-    """Named arrays from an .npz (or the single array of an .npy, named by the file's stem)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{what} file not found: {path}")
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise InputError(f"{path} is not a readable .npz or .npy file ({first})") from None
-    if isinstance(data, np.ndarray):
-        return {path.stem: data}
-    with data:
-        try:
-            arrays = {name: data[name] for name in data.files}
-        except (ValueError, OSError, zipfile.BadZipFile) as exc:
-            raise InputError(f"{path} holds an unreadable array ({exc})") from None
-    if not arrays:
-        raise InputError(f"{path} holds no arrays")
-    return arrays
+#: Named arrays from an .npz (or the single array of an .npy, named by the file's stem).
+load = read_npz
 
 
 def save(path: Path, arrays: Mapping[str, np.ndarray]) -> None:

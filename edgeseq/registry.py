@@ -10,7 +10,7 @@ import importlib
 from dataclasses import dataclass
 from functools import cached_property
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from .errors import EdgeseqError
 
@@ -24,6 +24,9 @@ class Architecture:
     problem_class: str  # class name in edgeseq.problems
     builder: str  # module under edgeseq.architectures
     model: str  # one-line description of the layers
+    #: What export asks of a subject (DESIGN "Interfaces"): an edgeseq architecture, trained
+    #: here to its skill; export/user_model.UserModel says True.
+    is_user_model: ClassVar[bool] = False
 
     @cached_property  # writes the instance __dict__ directly, so a frozen dataclass takes it
     def problem(self) -> Problem:

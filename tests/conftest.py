@@ -14,8 +14,8 @@ from edgeseq import registry
 ARCHS = list(registry.ARCHITECTURES)
 
 # The CLI in a fresh process that reports, as its last stderr line, the heavy modules it
-# imported (the inference path must never import TensorFlow or Keras), and on the line before
-# every top-level package it imported.
+# imported (the inference path must never import TensorFlow or Keras), on the line before
+# every top-level package it imported, and before that every edgeseq module it imported.
 _PROBE = """
 import sys
 from edgeseq.cli import app
@@ -24,6 +24,7 @@ try:
 except SystemExit as exit:
     code = exit.code
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "tf_keras", "tf2onnx"))
+print("EDGESEQ:" + ",".join(sorted(m for m in sys.modules if m.split(".")[0] == "edgeseq")), file=sys.stderr)
 print("PACKAGES:" + ",".join(sorted({m.split(".")[0] for m in sys.modules})), file=sys.stderr)
 print("HEAVY:" + ",".join(heavy), file=sys.stderr)
 sys.exit(code)
@@ -37,6 +38,13 @@ def packages_imported(result: subprocess.CompletedProcess) -> set[str]:
     return set(line.removeprefix("PACKAGES:").split(","))
 
 
+def edgeseq_modules_imported(result: subprocess.CompletedProcess) -> set[str]:
+    """The edgeseq modules a `cli_in_fresh_process` run imported."""
+    line = result.stderr.strip().splitlines()[-3]
+    assert line.startswith("EDGESEQ:"), result.stderr
+    return set(line.removeprefix("EDGESEQ:").split(","))
+
+
 def cli_in_fresh_process(*args, timeout=600) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", _PROBE, *map(str, args)],
                           capture_output=True, text=True, timeout=timeout)
@@ -45,7 +53,9 @@ def cli_in_fresh_process(*args, timeout=600) -> subprocess.CompletedProcess:
 def export_untrained(arch_name: str, out_dir: Path, seed: int = 0) -> Path:
     from edgeseq.export.pipeline import export_untrained as export
 
-    export(registry.get(arch_name), out_dir, seed=seed)
+    # --optimize size: the route search then chooses by bytes, not by a noisy timing, so the
+    # graph tests (ops, FLOP counts, TFLM) see the same forms on every run: today's fused ones
+    export(registry.get(arch_name), out_dir, seed=seed, optimize="size")
     return out_dir
 
 

@@ -63,6 +63,7 @@ KINDS: dict[str, dict[str, str]] = {
     "npy in": {"missing path": "{root}/missing.npy", "directory-for-file": "{root}/a_dir",
                "file-for-directory": "{root}/a_file/x.npy",
                "empty file": "{root}/empty.npy", "corrupt file": "{root}/corrupt.npy",
+               "damaged archive": "{root}/damaged.npy",  # zip magic: np.load reads it as an .npz
                "wrong suffix": "{root}/table.csv", "wrong shape": "{root}/wrong_shape.npy"},
     # an artifact file or its exported directory
     "model": {"missing path": "{root}/missing.onnx", "directory-for-file": "{root}/a_dir",
@@ -85,7 +86,7 @@ KINDS: dict[str, dict[str, str]] = {
                 "wrong suffix": "{root}/out.txt", "file-for-directory": "{root}/a_file/out.npz"},
     "npz in": {"missing path": "{root}/missing.npz", "directory-for-file": "{root}/a_dir",
                "empty file": "{root}/empty.npy", "corrupt file": "{root}/corrupt.npy",
-               "wrong suffix": "{root}/table.csv"},
+               "damaged archive": "{root}/damaged.npy", "wrong suffix": "{root}/table.csv"},
     "arch": {"unknown value": "nosuch", "empty": ""},
     "py in": {"missing path": "{root}/missing.py", "directory-for-file": "{root}/a_dir",
               "wrong suffix": "{root}/table.csv", "file-for-directory": "{root}/a_file/x.py"},
@@ -126,7 +127,7 @@ KIND_OF = {
     "text": "text", "input_file": "npy in", "calibration_file": "npy in",
     "model": "model", "directories": "export dir", "directory": "export dir",
     "out_dir": "out dir", "plot": "png out", "margin": "margin", "artifact": "artifact",
-    "atol": "tolerance", "rtol": "tolerance", "check_error_stat": "choice",
+    "atol": "tolerance", "rtol": "tolerance", "check_error_stat": "choice", "optimize": "choice",
 }
 KIND_OF_ARGUMENT = {("train", "arch"): "arch", ("export", "arch"): "subject", ("compare", "models"): "model"}
 
@@ -152,7 +153,7 @@ GOOD_FOR = {("compare", "--load-outputs"): "{root}/good_outputs.npz",
             ("export", "--labels"): "{root}/good_labels.npy",
             ("export", "--sequence-length"): "5"}
 GOOD_CHOICE = {"--runtime": "onnx", "--reference": "stored", "--format": "onnx", "--quantize": "none",
-               "--check-error-stat": "median", "--metric": "mae"}
+               "--check-error-stat": "median", "--metric": "mae", "--optimize": "size"}
 
 # command → (arguments, options) of a command line that passes validation; {base} is the
 # export the command runs on.
@@ -283,6 +284,7 @@ def world(untrained, tmp_path_factory):
     for name in ("empty.npy", "empty.keras"):
         (root / name).write_bytes(b"")
     (root / "corrupt.npy").write_bytes(b"\x93NUMPY garbage")
+    (root / "damaged.npy").write_bytes(b"PK\x03\x04 not a zip")
     (root / "corrupt.keras").write_bytes(b"PK\x03\x04 not a zip")
     (root / "table.csv").write_text("1,2,3\n")
     x = np.eye(10, dtype=np.float32)[np.array([4, 3, 6, 6, 6])]

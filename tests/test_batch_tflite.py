@@ -62,7 +62,8 @@ def test_bench_takes_tflite_batch_throughput_from_the_batch_file(untrained, tmp_
     result = cli_in_fresh_process("bench", directory, "--calls", 5, "--batch", 64, "--json")
     assert result.returncode == 0, result.stderr
     rows = {(r["runtime"], r["variant"]): r for r in json.loads(result.stdout)["results"]}
-    assert set(rows) == {("onnx", "fp32"), ("tflite", "fp32")}
+    # OpenVINO's row, when its extra is installed, runs model.onnx: not this test's subject
+    assert set(rows) - {("openvino", "fp32")} == {("onnx", "fp32"), ("tflite", "fp32")}
     assert rows["tflite", "fp32"]["batch_file"] == "model.b64.tflite"
     assert rows["onnx", "fp32"]["batch_file"] == "model.onnx"
 

@@ -1,10 +1,16 @@
 """The inference path must never import TensorFlow or Keras (4+ s and ~500 MB on a device),
 and predict imports only what answering takes: not onnx (only `info` reads a graph), not rich
-(predict answers with print())."""
+(predict answers with print()), not the other commands' modules (cold start, issue 15)."""
 
+import subprocess
+import sys
+
+import numpy as np
 import pytest
 
-from .conftest import cli_in_fresh_process, packages_imported
+from edgeseq.cli import COMMANDS
+
+from .conftest import cli_in_fresh_process, edgeseq_modules_imported, packages_imported
 
 
 @pytest.mark.parametrize("artifact", ["model.onnx", "model.tflite"])
@@ -30,3 +36,27 @@ def test_predict_imports_its_runtime_and_not_onnx_tensorflow_keras_or_rich(untra
         sorted(packages & {"onnx", "tensorflow", "keras", "tf_keras", "tf2onnx", "rich"})
     # the other runtime is not loaded either: a device may have only one of them
     assert packages.isdisjoint({"onnxruntime", "ai_edge_litert"} - {runtime})
+
+
+
+@pytest.mark.parametrize("command", ["predict", "stream"])
+def test_a_device_command_imports_its_own_command_module_and_no_other(untrained, tmp_path, command):
+    export = untrained("vanilla")
+    if command == "predict":
+        args = ["predict", export / "model.onnx", "--input", "4,3,6,6,6"]
+    else:
+        np.save(tmp_path / "steps.npy", np.eye(10, dtype=np.float32)[[4, 3, 6, 6, 6]])
+        args = ["stream", export, "--input-file", tmp_path / "steps.npy"]
+    result = cli_in_fresh_process(*args, timeout=120)
+    assert result.returncode == 0, result.stderr
+    commands = edgeseq_modules_imported(result) & set(COMMANDS.values())
+    assert commands == {COMMANDS[command]}, sorted(commands)
+
+
+def test_importing_the_cli_imports_no_numpy_so_predict_can_ask_openblas_for_one_thread():
+    """cli.main sets OPENBLAS_NUM_THREADS for predict and stream before their module imports
+    numpy; a numpy imported by `edgeseq.cli` itself would have started the pool already."""
+    probe = "import sys, edgeseq.cli; print('numpy' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

@@ -22,9 +22,9 @@ def quantized(tmp_path_factory):
 
 def test_every_published_variant_is_listed_checksummed_and_runs(quantized):
     document = manifest.load(quantized)
-    variants = [a for a in document["artifacts"]  # quantized: not fp32 at batch 1 or N, no floor
-                if a["format"] in ("onnx", "tflite") and a["variant"] not in ("fp32", "floor")
-                and not a.get("batch") and not a.get("step")]  # integer step models: tests/test_streaming.py
+    variants = [a for a in document["artifacts"]  # quantized window models (integer step models:
+                if a["format"] in ("onnx", "tflite") and a["variant"] != "fp32"  # tests/test_streaming.py)
+                and manifest.is_window_model(a)]
     assert {(a["format"], a["variant"]) for a in variants} >= {("tflite", "int8"), ("tflite", "float16"),
                                                                ("onnx", "dynamic-int8")}
     for entry in variants:

@@ -90,6 +90,12 @@ def test_branches_are_rebuilt_in_tf_keras_so_both_lstms_fuse(models, tmp_path):
     assert tflite["route"].startswith("tf_keras twin") and tflite["fused"]
     assert tflite["recurrent_ops"] == {"UNIDIRECTIONAL_SEQUENCE_LSTM": 2} and tflite["loop_ops"] == {}
     assert manifest.entry(document, "model.onnx")["recurrent_ops"] == {"LSTM": 2}
+    # a user's model has one candidate per format (no builder to unroll it), and says so
+    routes = document["routes"]["tflite"]
+    assert [c["route"] for c in routes["candidates"]] == ["while", "unrolled"]
+    assert routes["chosen"] == "while" and routes["candidates"][1]["skipped"]
+    assert routes["why"] == "the only candidate that converted and passed parity"
+    assert tflite["route_form"] == "while"
 
 
 def test_embedding_inputs_are_token_ids_within_the_vocabulary(models, tmp_path):

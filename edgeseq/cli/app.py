@@ -20,13 +20,20 @@ from .. import manifest as manifest_file
 from .. import registry
 from ..errors import EdgeseqError, InputError
 from ..quiet_tensorflow import import_tensorflow, quiet_environment
+from .commands_on_demand import CommandsOnDemand
 
 quiet_environment()  # inherited by every child process a command starts
 
 
 class _OneLineErrors(TyperGroup):
     """Usage errors (unknown option, missing argument, bad value) as one line on stderr,
-    like every other edgeseq error; typer would draw a multi-line panel."""
+    like every other edgeseq error; typer would draw a multi-line panel. Commands are
+    imported when first asked for (commands_on_demand.py)."""
+
+    def __init__(self, *, commands=None, **kwargs):
+        from . import COMMANDS  # noqa: PLC0415 - the package's table; it imports this module
+
+        super().__init__(commands=CommandsOnDemand(COMMANDS, commands or {}, _click_command), **kwargs)
 
     def main(self, *args, standalone_mode: bool = True, **kwargs):
         if not standalone_mode:
@@ -49,6 +56,14 @@ class _OneLineErrors(TyperGroup):
                       highlight=False, soft_wrap=True)
             sys.exit(exc.exit_code)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _click_command(name: str):
+    """The click command for `name`, once its module has registered it on the app."""
+    info = next(i for i in app.registered_commands
+                if (i.name or typer.main.get_command_name(i.callback.__name__)) == name)
+    return typer.main.get_command_from_info(info, pretty_exceptions_short=app.pretty_exceptions_short,
+                                            rich_markup_mode=app.rich_markup_mode)
 
 
 def escape(text: str) -> str:

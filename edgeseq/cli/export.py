@@ -71,6 +71,13 @@ def export(
     unsafe: Annotated[bool, typer.Option(
         "--unsafe", help="Load a model file even if it carries Python code (Lambda layers), and allow "
                          "--custom-objects to run its module. Only for files you trust.")] = False,
+    optimize: Annotated[str, typer.Option(
+        "--optimize", help="Which form of each format to publish as model.onnx / model.tflite: "
+                           "latency (default) keeps the fastest at batch 1 of the candidates that pass "
+                           "the fp32 parity gate (TFLite: fused LSTM, unrolled, Keras 3 WHILE loops; "
+                           "ONNX: native LSTM, unrolled MatMuls), size the smallest. Every candidate's "
+                           "time, bytes and parity go to the manifest's routes section (`edgeseq info`).")]
+        = "latency",
     force: Annotated[bool, typer.Option(
         "--force", help="Replace files in --out that edgeseq did not write, or the model.keras "
                         "of another model there.")] = False,
@@ -85,6 +92,8 @@ def export(
     generation and replace the previous ones, in one switch, only when parity passes.
     """
     variants = _variants(quantize or [])
+    if optimize not in OPTIMIZE:
+        raise EdgeseqError(f"unknown --optimize {optimize!r}; expected one of {', '.join(OPTIMIZE)}")
     chosen = _formats(formats or list(DEVICE_RUNTIMES))
     require_train_extra("export")  # first: on the device install, the one thing to say
     user_options = (calibration_file, labels, metric, sequence_length, custom_objects)
@@ -125,7 +134,7 @@ def export(
     # for the answer, as the CLI contract says.
     with contextlib.redirect_stdout(sys.stderr):
         document = run_export(subject, directory, formats=chosen, quantize=variants, seed=seed,
-                              batch=batch, replace_model=replace_model,
+                              batch=batch, replace_model=replace_model, optimize=optimize,
                               log=lambda m: err.print(m, highlight=False, markup=False))
     if as_json:
         return emit_json(document)
@@ -137,6 +146,7 @@ def export(
 
 
 FORMATS = (*DEVICE_RUNTIMES, "ort", "openvino")  # pipeline.FORMATS + OPTIONAL_FORMATS
+OPTIMIZE = ("latency", "size")  # routes.OPTIMIZE, named here so that checking it imports no TF
 #: a model of the user's: Keras 3, legacy HDF5, or a TF SavedModel (its directory or its .pb)
 USER_SUFFIXES = (".keras", ".h5", ".hdf5", ".pb")
 

@@ -25,10 +25,13 @@ def info(
 ):
     """Inputs, outputs, op counts (loops flagged), MACs and FLOPs per sample, bytes and sha256;
     for a directory, also the microcontroller budget `edgeseq mcu` recorded."""
-    mcu_section = None
+    mcu_section = routes = None
     if model.is_dir():
         document = manifest_file.load(model)
-        listed, mcu_section = document["artifacts"], document.get("mcu")
+        listed, mcu_section, routes = document["artifacts"], document.get("mcu"), document.get("routes")
+        # Not manifest.is_window_model: the batch-N file is a model predict loads (big
+        # --input-file), so info describes it too; bench's floor and the step models (kept out
+        # since the streaming work, issue 11) are not described.
         paths = [model / a["file"] for a in listed
                  if a["format"] in DEVICE_RUNTIMES and a.get("variant") != "floor"
                  and not a.get("step")]
@@ -46,7 +49,8 @@ def info(
     if as_json:
         if not model.is_dir():
             return emit_json(documents[0])
-        return emit_json({"artifacts": documents} | ({"mcu": mcu_section} if mcu_section else {}))
+        return emit_json({"artifacts": documents} | ({"mcu": mcu_section} if mcu_section else {})
+                         | ({"routes": routes} if routes else {}))
     from rich.table import Table  # noqa: PLC0415 - the table only; --json and predict need no rich
 
     for d in documents:
@@ -64,7 +68,30 @@ def info(
         table.add_row("bytes", f"{d['bytes']:,}")
         table.add_row("sha256", d["sha256"])
         out.print(table)
+    for line in route_lines(routes):
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
     if mcu_section:
         from .mcu import show  # noqa: PLC0415
 
         show(model, mcu_section)
+
+
+def route_lines(routes: dict | None) -> list[str]:
+    """One line per format: the form export published and why (the manifest's routes)."""
+    if not isinstance(routes, dict):
+        return []
+    lines = []
+    for fmt, found in routes.items():
+        if isinstance(found, dict) and "candidates" in found:
+            tried = ", ".join(f"{c['route']} {_cell(c)}" for c in found["candidates"])
+            lines.append(f"{fmt} route ({routes.get('optimize')}): {found['chosen']}: {found['why']} "
+                         f"[{tried}]")
+    return lines
+
+
+def _cell(candidate: dict) -> str:
+    if candidate.get("skipped"):
+        return "skipped"
+    if not candidate.get("passed"):
+        return "failed parity"
+    return f"{candidate['p50_us']:g} µs {candidate['bytes']:,} B"

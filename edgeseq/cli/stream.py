@@ -13,8 +13,8 @@ from typing import Annotated, Optional
 import numpy as np
 import typer
 
+from ..array_files import read_npy
 from ..errors import InputError
-from ..problems.base import read_npy
 from ..streaming import open_stream, step_path
 from . import validate
 from .app import JsonOption, RuntimeOption, command, problem_for

@@ -56,17 +56,23 @@ def _probe_writable(directory: Path, option: str, value: Path) -> None:
     os.unlink(probe)
 
 
+def _writable_from(directory: Path, option: str, value: Path) -> Path:
+    """`value` when `directory` (made when missing) can be written: its nearest existing
+    ancestor is a directory the file system lets us write in."""
+    ancestor = _nearest_existing(directory)
+    if not ancestor.is_dir():
+        raise InputError(f"{option} {value}: {ancestor} is a file, so no directory can be made there")
+    _probe_writable(ancestor, option, value)
+    return value
+
+
 def output_dir(path: Path, option: str = "--out") -> Path:
     """A directory the command writes into (made when missing): not a file, not under a
     file, writable."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise InputError(f"{option} {path} is a file; expected a directory (made when missing)")
-    ancestor = _nearest_existing(path)
-    if not ancestor.is_dir():
-        raise InputError(f"{option} {path}: {ancestor} is a file, so no directory can be made there")
-    _probe_writable(ancestor, option, path)
-    return path
+    return _writable_from(path, option, path)
 
 
 def output_file(path: Path, option: str, suffixes: tuple[str, ...] = (".png",)) -> Path:
@@ -79,11 +85,7 @@ def output_file(path: Path, option: str, suffixes: tuple[str, ...] = (".png",)) 
         raise InputError(f"{option} {path}: expected a {expected} file name")
     if path.exists() and not path.is_file():
         raise InputError(f"{option} {path} exists and is not a regular file")
-    ancestor = _nearest_existing(path.parent)
-    if not ancestor.is_dir():
-        raise InputError(f"{option} {path}: {ancestor} is a file, so no directory can be made there")
-    _probe_writable(ancestor, option, path)
-    return path
+    return _writable_from(path.parent, option, path)
 
 
 def input_file(path: Path, option: str, suffixes: tuple[str, ...] = (".npy",)) -> Path:

@@ -31,28 +31,24 @@ def file_name(batch: int) -> str:
     return f"model.b{batch}.tflite"
 
 
-def _unroll(config) -> None:
-    """Set unroll=True on every LSTM config, wrapped ones (Bidirectional, TimeDistributed) too."""
-    if isinstance(config, dict):
-        if config.get("class_name") == "LSTM":
-            config["config"]["unroll"] = True
-        for value in config.values():
-            _unroll(value)
-    elif isinstance(config, list):
-        for value in config:
-            _unroll(value)
+def save_unrolled_twin(arch, model, problem, batch: int, scratch: Path, for_tflm: bool = False) -> None:
+    """The tf_keras twin at `batch` with every LSTM unrolled, as a SavedModel in `scratch`.
+    for_tflm: with the layers TFLite Micro lacks lowered, as the fused twin has them (the
+    batch-1 route candidate may become model.tflite, which `edgeseq mcu` packs)."""
+    import tf_keras  # noqa: PLC0415
+
+    from . import tf_keras_twin  # noqa: PLC0415
+
+    twin = arch.build(tf_keras_twin.for_tflm(tf_keras, lowered=for_tflm, unroll=True),
+                      batch_size=batch, problem=problem)
+    twin.set_weights(model.get_weights())  # the layouts match 1:1, as for the fused twin
+    with contextlib.redirect_stdout(io.StringIO()):  # export() announces itself on stdout
+        twin.export(str(scratch))
 
 
 def convert(arch, model, problem, batch: int, out_dir: Path, scratch: Path) -> tuple[Path, dict]:
     """Write out_dir/model.bN.tflite from the trained Keras 3 `model`: (path, manifest info)."""
-    import tf_keras  # noqa: PLC0415
-
-    config = arch.build(tf_keras, batch_size=batch, problem=problem).get_config()
-    _unroll(config)
-    twin = tf_keras.Model.from_config(config)
-    twin.set_weights(model.get_weights())  # the layouts match 1:1, as for the fused twin
-    with contextlib.redirect_stdout(io.StringIO()):  # export() announces itself on stdout
-        twin.export(str(scratch))
+    save_unrolled_twin(arch, model, problem, batch, scratch)
     path = Path(out_dir) / file_name(batch)
     route = ROUTE.format(n=batch)
     info = to_tflite.convert(scratch, problem, path, route=route)

@@ -29,6 +29,8 @@ from . import (
     floor,
     pause_points,
     publish,
+    route_forms,
+    routes,
     step_export,
     tflite_worker,
     to_onnx,
@@ -66,7 +68,7 @@ def load_or_train(arch: Architecture, out_dir: Path, seed: int = 0, epochs: int 
     from .. import training  # noqa: PLC0415
 
     path = out_dir / "model.keras"
-    if hasattr(arch, "keras_model"):  # a user's own model: keep a copy beside its exports
+    if arch.is_user_model:  # a user's own model: keep a copy beside its exports
         if arch.source_format == "saved_model":
             # a TFSMLayer wrapper saves only a pointer to the SavedModel: no copy; parity on a
             # device uses the stored Keras outputs (reference.npz)
@@ -144,13 +146,13 @@ def _convert_variants(arch: Architecture, saved_twin: Path, route: str, staging:
     return converted, rejected
 
 
-def _gate_variants(report: dict, fp32: list, staging: Path, rejected: list, name: str, log) -> set[str]:
+def _gate_variants(report: dict, fp32_bytes: dict, staging: Path, rejected: list, name: str, log) -> set[str]:
     """Apply the variant gates to a parity report: moves failed results to `rejected` and
-    returns the artifact names that may be published."""
+    returns the artifact names that may be published. fp32_bytes: format → the size of the
+    fp32 form its variants were quantized from."""
     # A quantized variant is worth shipping only if it is smaller than fp32 (the TFLite
     # converter leaves weight tensors under 1024 elements in float, and onnxruntime's QDQ
     # keeps LSTMs float, so a "quantized" file can be the fp32 one or larger).
-    fp32_bytes = {info["format"]: path.stat().st_size for path, info in fp32}
     for result in report["results"]:
         size = result["bytes"] = (staging / result["artifact"]).stat().st_size
         if not is_fp32(result["variant"]) and size >= fp32_bytes[result["runtime"]]:
@@ -168,13 +170,16 @@ def _gate_variants(report: dict, fp32: list, staging: Path, rejected: list, name
 
 def export(arch: Architecture, out_dir: Path, formats=FORMATS, quantize=(), seed: int = 0,
            samples: int = PARITY_SAMPLES, batch: int = batch_tflite.DEFAULT_BATCH, log=print,
-           replace_model: bool = False) -> dict:
+           replace_model: bool = False, optimize: str = "latency") -> dict:
     """Convert, gate and publish. `batch` > 1 adds the TFLite batch-N variant (edgeseq's own
-    architectures: a user's model has no builder to rebuild at batch N)."""
+    architectures: a user's model has no builder to rebuild at batch N). `optimize` is the
+    route search's rule (routes.py): the fastest or the smallest form that passes parity."""
+    routes.check_optimize(optimize)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with _only_export_into(out_dir):
-        return _export(arch, out_dir, formats, quantize, seed, samples, batch, log, replace_model)
+        return _export(arch, out_dir, formats, quantize, seed, samples, batch, log, replace_model,
+                       optimize)
 
 
 @contextlib.contextmanager
@@ -197,7 +202,7 @@ def _only_export_into(out_dir: Path):
 
 
 def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, samples: int,
-            batch: int, log, replace_model: bool) -> dict:
+            batch: int, log, replace_model: bool, optimize: str) -> dict:
     from ..training import evaluate  # noqa: PLC0415
 
     known = FORMATS + OPTIONAL_FORMATS
@@ -207,48 +212,63 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
     formats = tuple(f for f in known if f in formats or (f == "onnx" and set(OPTIONAL_FORMATS) & set(formats)))
     if "openvino" in formats and not to_openvino.available():  # before any training or conversion
         raise EdgeseqError(to_openvino.missing_extra("--format openvino"))
-    if quantize and hasattr(arch, "keras_model") and arch.problem.metric.name == "none":
+    if quantize and arch.is_user_model and arch.problem.metric.name == "none":
         raise EdgeseqError("quantizing your own model needs a gate: load it with calibration data "
                            "(--calibration-file) so held-out rows can judge the variants")
     model = load_or_train(arch, out_dir, seed=seed, replace_model=replace_model)
     problem = arch.problem
     # a user's model has no task of its own: its metric, if any, is in the parity report
-    metric_value = None if hasattr(arch, "keras_model") else evaluate(arch, model, seed)
+    metric_value = None if arch.is_user_model else evaluate(arch, model, seed)
 
     staging = publish.new_generation(out_dir)
     twin_dir = Path(tempfile.mkdtemp(prefix="edgeseq-tflite-twin-")) / "saved_model"
     try:
-        converted, route = [], None  # route: how the TFLite twin converts, once it is saved
+        converted = []
         io_specs = getattr(arch, "io_specs", None)  # a user's model: its Keras names everywhere
-        for fmt in formats:
-            path = staging / f"model.{fmt}"
-            log(f"{arch.name}: converting to {fmt}")
+        keras_runner = KerasRunner(model=model)
+        tolerance = Tolerance(atol=arch.training.atol)
+        # The route search: every form of each device format, gated and timed; the chosen
+        # one is staged as model.<format>.
+        device = [f for f in formats if f in FORMATS]
+        log(f"{arch.name}: converting to {', '.join(device)} (route search: {optimize})")
+        candidates = twin_dir.parent / "routes"
+        candidates.mkdir()
+        forms = route_forms.forms(arch, model, problem, twin_dir, candidates)
+        chosen, today, route_section = routes.search(
+            arch.name, {f: forms[f] for f in device}, staging, candidates, problem, keras_runner,
+            samples, tolerance, optimize, log)
+        converted += [(staging / f"model.{f}", chosen[f]) for f in device]
+        route = today["tflite"]["route"] if "tflite" in today else None  # the twin's, for variants
+        if "ort" in formats:
+            log(f"{arch.name}: converting to ort")
             try:
-                if fmt == "ort":
-                    info, operators = to_ort.convert(staging / "model.onnx", path)
-                elif fmt == "openvino":
-                    path = staging / "model.xml"
-                    info, ir_weights = to_openvino.convert(staging / "model.onnx", path)
-                elif fmt == "onnx":
-                    info = to_onnx.convert(model, problem.input_shape, path,
-                                           getattr(problem, "dtype", "float32"),
-                                           inputs=io_specs["inputs"] if io_specs else None,
-                                           output_names=io_specs["outputs"] if io_specs else None)
-                else:
-                    route = to_tflite.save_twin(arch, model, problem, twin_dir)
-                    info = to_tflite.convert(twin_dir, problem, path, route=route)
+                info, operators = to_ort.convert(staging / "model.onnx", staging / "model.ort")
+            except Exception as exc:  # the converter's own errors, cut around their cause
+                raise EdgeseqError(f"{arch.name}: ort conversion failed: {error_text.cause(exc)}") from None
+            converted.append((staging / "model.ort", info | {"variant": "fp32",
+                                                              "route_form": chosen["onnx"]["route_form"]}))
+        if "openvino" in formats:
+            log(f"{arch.name}: converting to openvino")
+            try:
+                info, ir_weights = to_openvino.convert(staging / "model.onnx", staging / "model.xml")
             except EdgeseqError:
                 raise
-            except Exception as exc:  # the converters' own errors, cut around their cause
-                raise EdgeseqError(f"{arch.name}: {fmt} conversion failed: {error_text.cause(exc)}") from None
-            converted.append((path, info | {"variant": "fp32"}))
+            except Exception as exc:  # the converter's own errors, cut around their cause
+                raise EdgeseqError(f"{arch.name}: openvino conversion failed: {error_text.cause(exc)}") from None
+            converted.append((staging / "model.xml", info | {"variant": "fp32",
+                                                              "route_form": chosen["onnx"]["route_form"]}))
         pause_points.reach("staged")
         worker = (tflite_worker.store_representative(problem, twin_dir.parent / "representative.npz")
                   if io_specs and quantize and "tflite" in formats else arch.name)
         variants, rejected = _convert_variants(arch, twin_dir, route, staging,
                                                [f for f in formats if f in FORMATS], quantize, log,
                                                worker=worker)
-        if "tflite" in formats and batch > 1 and not hasattr(arch, "keras_model"):
+        # Quantized TFLite variants convert from today's twin; ONNX ones from model.onnx.
+        source = {"tflite": today.get("tflite", {}).get("route_form"),
+                  "onnx": chosen.get("onnx", {}).get("route_form")}
+        for _, info in variants:
+            info["route_form"] = source[info["format"]]
+        if "tflite" in formats and batch > 1 and not arch.is_user_model:
             log(f"{arch.name}: tflite batch-{batch} variant")
             try:
                 variants.append(batch_tflite.convert(arch, model, problem, batch, staging,
@@ -261,9 +281,7 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
                                  "reason": f"converter error: {first}"})
         runners = [(info["variant"], open_runner(path)) for path, info in converted + variants]
         log(f"{arch.name}: parity on {samples} inputs")
-        keras_runner = KerasRunner(model=model)
-        report = check(problem, keras_runner, runners, samples=samples,
-                       tolerance=Tolerance(atol=arch.training.atol))
+        report = check(problem, keras_runner, runners, samples=samples, tolerance=tolerance)
         if getattr(problem, "variable_length", False):
             report["lengths"] = _dynamic_length_parity(problem, keras_runner, runners, arch.training.atol)
             report["results"] += [r for r in report["lengths"] if not r["passed"]]
@@ -271,12 +289,16 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
         if failed_fp32:
             # A user's model that converts but differs is bad input (exit 2); one of edgeseq's
             # own architectures failing is a failed check (exit 1).
-            error = EdgeseqError if hasattr(arch, "keras_model") else CheckFailed
+            error = EdgeseqError if arch.is_user_model else CheckFailed
             output = next(iter(keras_runner.outputs)).name if io_specs else to_onnx.OUTPUT_NAME
             raise error(f"{arch.name}: {failed_fp32[0]['runtime']} output "
                         f"'{output}' ({failed_fp32[0]['artifact']}) differs from "
                         f"Keras: {failed_fp32[0]['reason']}; previous artifacts left in place")
-        published = _gate_variants(report, converted, staging, rejected, arch.name, log)
+        # Against the fp32 form a variant came from: TFLite's quantize the fused twin, which
+        # can be smaller than the unrolled model.tflite the search chose.
+        fp32_bytes = {fmt: next(c["bytes"] for c in route_section[fmt]["candidates"]
+                                if c["route"] == source[fmt]) for fmt in device}
+        published = _gate_variants(report, fp32_bytes, staging, rejected, arch.name, log)
         converted += [(path, info) for path, info in variants if path.name in published]
         # Step models exist for the device formats; ort is a form of model.onnx, not its own.
         steps, streaming = step_export.write(arch, model, staging, [f for f in formats if f in FORMATS],
@@ -323,11 +345,12 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
                        "higher_is_better": problem.metric.higher_is_better},
             "artifacts": artifacts,
             "tolerance": {"atol": arch.training.atol, "rtol": RTOL},
-            "source": "user model" if hasattr(arch, "keras_model") else "edgeseq architecture",
+            "source": "user model" if arch.is_user_model else "edgeseq architecture",
             **({"source_format": arch.source_format} if io_specs else {}),
             **({"sequence_length": problem.length, "variable_length": True}
                if getattr(problem, "variable_length", False) else {}),
             "parity": report,
+            "routes": route_section,  # every candidate form per format, and why one was chosen
             "streaming": streaming,  # step models: how to drive them, their stream parity
             # quantized variants that failed conversion or the task-metric gate; not written
             "rejected": rejected,

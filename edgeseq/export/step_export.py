@@ -49,7 +49,7 @@ def write(arch, model, staging: Path, formats, tolerance: Tolerance, log,
     parity report). Raises like the window gate when an fp32 step model of an edgeseq
     architecture fails; a user's model whose step model fails is exported without one (its
     window models passed their own gate), the reason in the section."""
-    if not hasattr(arch, "keras_model"):
+    if not arch.is_user_model:
         written, section = _write(arch, model, staging, formats, tolerance, log, sequences)
         for variant in (v for v in quantize if v in step_integer.VARIANTS):
             if section.get("decoder"):  # not built: its calibration streams the encoder alone
@@ -95,7 +95,7 @@ def _write(arch, model, staging: Path, formats, tolerance: Tolerance, log, seque
                                    candidates=[("fp32", step_runner(path, section)) for path, _ in steps])
     failed = [r for r in report["results"] if not r["passed"]]
     if failed:
-        error = EdgeseqError if hasattr(arch, "keras_model") else CheckFailed
+        error = EdgeseqError if arch.is_user_model else CheckFailed
         raise error(f"{arch.name}: {failed[0]['runtime']} step model ({failed[0]['artifact']}) "
                     f"streams differently from Keras: {failed[0]['reason']}; previous artifacts "
                     "left in place")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .tf_keras_twin import _config, _is_chain, _lowered_classes
+from .tf_keras_twin import _config, _is_chain, lowered_classes
 
 STEP_INPUT = "step"
 STATE_INPUT = "state"
@@ -132,7 +132,7 @@ def _clone(keras, layer, **changes):
         return type(layer).from_config(layer.get_config() | changes)
     # Keras 3 configs carry arguments tf_keras lacks; layers TFLM lacks ops for are lowered
     config = _config(getattr(keras.layers, name), layer.get_config() | changes, keras)
-    lowered = _lowered_classes(keras)
+    lowered = lowered_classes(keras)
     if name in lowered:
         return lowered[name].from_config(config)
     return keras.layers.deserialize({"class_name": name, "config": config})

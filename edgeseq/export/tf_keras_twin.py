@@ -16,6 +16,7 @@ Twins are also where a layer whose TFLite op a device runtime lacks is lowered t
 
 from __future__ import annotations
 
+import functools
 import inspect
 import itertools
 
@@ -29,7 +30,7 @@ BASE_KWARGS = {"name", "trainable", "dtype"}
 DROPPED_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
 
 
-def _lowered_classes(tf_keras) -> dict:
+def lowered_classes(tf_keras) -> dict:
     """tf_keras layers replaced by the same computation in ops TFLite Micro registers."""
     backend = tf_keras.backend
 
@@ -56,9 +57,13 @@ class _Overlay:
         return self._replaced[name] if name in self._replaced else getattr(self._module, name)
 
 
-def for_tflm(tf_keras):
-    """tf_keras as an architecture builder should see it when building a TFLite twin."""
-    return _Overlay(tf_keras, layers=_Overlay(tf_keras.layers, **_lowered_classes(tf_keras)))
+def for_tflm(tf_keras, lowered: bool = True, unroll: bool = False):
+    """tf_keras as an architecture builder should see it when building a TFLite twin: with the
+    layers TFLM lacks lowered, and (unroll) every LSTM built with unroll=True."""
+    replaced = lowered_classes(tf_keras) if lowered else {}
+    if unroll:
+        replaced["LSTM"] = functools.partial(tf_keras.layers.LSTM, unroll=True)
+    return _Overlay(tf_keras, layers=_Overlay(tf_keras.layers, **replaced))
 
 
 class NoTwin(Exception):
@@ -114,7 +119,7 @@ def _graph(model, tf_keras, length: int | None):
         tensor = tf_keras.Input(batch_shape=(1, *shape), dtype=str(spec.dtype), name=name)
         tensors[(name, node, index)] = tensor
         inputs.append(tensor)
-    lowered = _lowered_classes(tf_keras)
+    lowered = lowered_classes(tf_keras)
     layers = {layer.name: layer for layer in model.layers}
     twins: dict = {}  # layer name → its tf_keras twin (a shared layer: one twin, several calls)
     # one entry per call; a mask's own keras.ops nodes (NotEqual, Any) are not layers and

@@ -48,8 +48,6 @@ def save_twin(arch, model, problem, directory: Path) -> str:
     conversion (about 10 s each here), from_saved_model reuses this one (about 1 s)."""
     # arch.tflite_twin: the tf_keras twin for edgeseq's architectures (fused), a batch-1
     # Keras 3 clone for a user's own model (see user_model.py)
-    import tensorflow as tf  # noqa: PLC0415
-
     twin = arch.tflite_twin(model, problem)
     fused = type(twin).__module__.startswith("tf_keras")
     route = TF_KERAS_ROUTE if fused else getattr(arch, "twin_route", KERAS3_ROUTE)
@@ -57,13 +55,22 @@ def save_twin(arch, model, problem, directory: Path) -> str:
     if io_specs:  # a user's model: its own names in the signature, a variable axis fixed
         _export_named(twin, directory, io_specs, problem)
         return route
-    options = {}
-    if not fused:  # Keras 3: fix the batch at export
-        spec = twin.inputs[0]
-        options["input_signature"] = [tf.TensorSpec((1, *spec.shape[1:]), spec.dtype)]
+    if not fused:
+        save_at_batch_1(twin, directory)
+        return route
     with contextlib.redirect_stdout(io.StringIO()):  # export() announces itself on stdout
-        twin.export(str(directory), **options)
+        twin.export(str(directory))
     return route
+
+
+def save_at_batch_1(model, directory: Path) -> None:
+    """A Keras 3 model as a SavedModel with its batch fixed at 1: the form the converter
+    lowers to builtin WHILE loops (a dynamic batch needs Flex ops, TOOLCHAIN.md)."""
+    import tensorflow as tf  # noqa: PLC0415
+
+    spec = model.inputs[0]
+    with contextlib.redirect_stdout(io.StringIO()):  # export() announces itself on stdout
+        model.export(str(directory), input_signature=[tf.TensorSpec((1, *spec.shape[1:]), spec.dtype)])
 
 
 def _export_named(twin, directory: Path, io_specs: dict, problem) -> None:

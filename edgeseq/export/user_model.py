@@ -26,13 +26,15 @@ import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
 from .. import error_text
 from ..architectures import Training
+from ..array_files import read_arrays
 from ..errors import EdgeseqError
-from ..problems.user_inputs import METRICS, UserInputs, read_arrays
+from ..problems.user_inputs import METRICS, UserInputs
 from . import tf_keras_twin
 
 USER = "user"
@@ -53,6 +55,9 @@ class UserModel:
     io_specs: dict = field(default_factory=dict)  # {"inputs": [...], "outputs": [...]}: Keras names
     no_twin: str = ""  # why the layer graph has no tf_keras twin (set by tflite_twin)
     training = Training(samples=0, epochs=0, batch_size=0, loss="", atol=1e-5)
+    #: An export subject that is a user's model: no skill to reach, its Keras model given
+    #: (registry.Architecture says False).
+    is_user_model: ClassVar[bool] = True
 
     @property
     def worker_name(self) -> str:

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ..array_files import read_npy
 from ..errors import InputError
 
 
@@ -196,17 +197,3 @@ def check_range(batch: np.ndarray, low: float, high: float, *, closed: bool = Fa
         bad = batch[~((batch >= low) & upper_ok)].flat[0]
         raise InputError(f"value {bad:g} is outside [{low:g}, {high:g}{']' if closed else ')'}")
     return batch
-
-
-def read_npy(path: Path) -> np.ndarray:
-    """One array from a .npy file; InputError, one line, for anything else."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"input file not found: {path}")
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise InputError(f"{path} is not a readable .npy array ({exc})") from None
-    if not isinstance(array, np.ndarray):
-        raise InputError(f"{path} holds several arrays; expected one .npy array")
-    return array

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..array_files import read_arrays
 from ..errors import InputError
 from .base import Metric, Problem
 
@@ -247,18 +248,3 @@ def _arrays(data, names: list[str]) -> list[np.ndarray]:
     if isinstance(data, dict):
         return [data[n] for n in names]
     return [data]
-
-
-def read_arrays(path: Path):
-    """An .npy as one array, or an .npz as name → array; InputError for anything else."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"input file not found: {path}")
-    try:
-        loaded = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise InputError(f"{path} is not a readable .npy or .npz file ({exc})") from None
-    if isinstance(loaded, np.ndarray):
-        return loaded
-    with loaded:
-        return {name: loaded[name] for name in loaded.files}
