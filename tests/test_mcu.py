@@ -80,7 +80,7 @@ def only(directory, artifact, into):
 
 
 def one_line_exit_2(result):
-    lines = [line for line in result.stderr.splitlines() if not line.startswith(("HEAVY:", "PACKAGES:"))]
+    lines = [line for line in result.stderr.splitlines() if not line.startswith(("HEAVY:", "PACKAGES:", "EDGESEQ:"))]
     assert result.returncode == 2, result.stderr
     assert len(lines) == 1, lines
     return lines[0]
