@@ -37,6 +37,23 @@ DEFAULT_TOLERANCE = Tolerance()
 ILL_CONDITIONED = 1e-3
 
 
+class Streamer:
+    """What stream parity needs of a step model: its outputs on sequences fed step by step
+    from the zero state, and whether a reset mid-stream is exact. This one drives a Runner in
+    this process; the TFLM one (targets/mcu/tflm_worker.py) does the same in a child, where a
+    crash cannot take the caller down."""
+
+    def __init__(self, runner: Runner, section: dict):
+        self.runner, self.section = runner, section
+        self.runtime, self.artifact = runner.runtime, runner.path.name
+
+    def run(self, sequences: np.ndarray) -> np.ndarray:
+        return Stream(self.runner, self.section, batch=len(sequences)).run(sequences)
+
+    def reset_is_exact(self, pair: np.ndarray) -> bool:
+        return reset_is_exact(self.runner, self.section, pair)
+
+
 def long_stream(problem: Problem, steps: int, rng: np.random.Generator) -> np.ndarray:
     """One stream (1, ≥ steps, *frame): the problem's own sequences end to end."""
     window = problem.input_shape[0]
@@ -52,7 +69,7 @@ def _gate(name: str, stats: dict, tolerance: Tolerance) -> str | None:
 
 
 def check(problem: Problem, section: dict, every_step: Callable[[np.ndarray], np.ndarray],
-          window: Callable[[np.ndarray], np.ndarray], candidates: list[tuple[str, Runner]],
+          window: Callable[[np.ndarray], np.ndarray], candidates: list[tuple[str, Runner | Streamer]],
           sequences: int = SEQUENCES, long_steps: int = LONG_STEPS, seed: int = SEED,
           tolerance: Tolerance = DEFAULT_TOLERANCE,
           exact: Callable[[np.ndarray], np.ndarray] | None = None) -> dict:
@@ -76,7 +93,7 @@ def references(problem: Problem, every_step, window, sequences: int = SEQUENCES,
             "exact_long": None if exact is None else exact(stream)}
 
 
-def compare(problem: Problem, section: dict, refs: dict, candidates: list[tuple[str, Runner]],
+def compare(problem: Problem, section: dict, refs: dict, candidates: list[tuple[str, Runner | Streamer]],
             tolerance: Tolerance = DEFAULT_TOLERANCE) -> dict:
     """Candidates streamed over the inputs of `refs` (see `references`) and judged."""
     inputs, targets, stream = refs["inputs"], refs["targets"], refs["stream"]
@@ -86,17 +103,18 @@ def compare(problem: Problem, section: dict, refs: dict, candidates: list[tuple[
     per_step = expected_window.ndim == expected_steps.ndim  # a return_sequences model
     results = []
     for variant, runner in candidates:
-        streamed = Stream(runner, section, batch=len(inputs)).run(inputs)
+        streamer = runner if isinstance(runner, Streamer) else Streamer(runner, section)
+        streamed = streamer.run(inputs)
         final = streamed if per_step else streamed[:, -1]
         steps_stats = error_stats(expected_steps, streamed, tolerance.rtol)
         window_stats = error_stats(expected_window, final, tolerance.rtol)
-        streamed_long = Stream(runner, section).run(stream)
+        streamed_long = streamer.run(stream)
         long_stats = error_stats(expected_long, streamed_long, tolerance.rtol)
         if exact_long is not None:
             long_stats |= {"keras_vs_float64": keras_noise,
                            "candidate_vs_float64": error_stats(exact_long, streamed_long)["max_abs"],
                            "well_conditioned": keras_noise <= ILL_CONDITIONED}
-        reset_exact = _reset_is_exact(runner, section, inputs[:2])
+        reset_exact = streamer.reset_is_exact(inputs[:2])
         reasons = [r for r in (_gate("steps", steps_stats, tolerance),
                                _gate("window", window_stats, tolerance),
                                _long_gate(stream.shape[1], long_stats, tolerance))
@@ -105,7 +123,7 @@ def compare(problem: Problem, section: dict, refs: dict, candidates: list[tuple[
             reasons.append("a reset mid-stream does not return exactly to the zero-state outputs")
         ref_decisions, decisions = problem.decisions(expected_window), problem.decisions(final)
         result = {
-            "runtime": runner.runtime, "variant": variant, "artifact": runner.path.name,
+            "runtime": streamer.runtime, "variant": variant, "artifact": streamer.artifact,
             "sequences": len(inputs), "steps": int(inputs.shape[1]),
             "every_step": steps_stats, "window": window_stats,
             "long_stream": long_stats | {"steps": int(stream.shape[1])},
@@ -135,7 +153,7 @@ def _long_gate(steps: int, stats: dict, tolerance: Tolerance) -> str | None:
     return reason
 
 
-def _reset_is_exact(runner: Runner, section: dict, pair: np.ndarray) -> bool:
+def reset_is_exact(runner: Runner, section: dict, pair: np.ndarray) -> bool:
     """Stream sequence A then, after a reset, sequence B: B's outputs must be the ones a fresh
     stream gives B, bit for bit (the state is all there is to a stream)."""
     fresh = Stream(runner, section).run(pair[1:2])

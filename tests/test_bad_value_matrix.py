@@ -90,6 +90,10 @@ KINDS: dict[str, dict[str, str]] = {
     "arch": {"unknown value": "nosuch", "empty": ""},
     "py in": {"missing path": "{root}/missing.py", "directory-for-file": "{root}/a_dir",
               "wrong suffix": "{root}/table.csv", "file-for-directory": "{root}/a_file/x.py"},
+    # a TFLite model listed in the command's export, by name or path (mcu --artifact)
+    "artifact": {"missing path": "{root}/missing.tflite", "directory-for-file": "{root}/a_dir",
+                 "empty": "", "unlisted model": "{junk}/corrupt.tflite", "not a TFLite model": "model.onnx",
+                 "bench floor model": "floor.tflite", "another export's model": "{generative}/model.tflite"},
     "margin": {"non-numeric": "lots", "negative": "-5%", "empty": "", "huge": "1" * 400 + "%"},
     "tolerance": {"non-numeric": "x", "negative": "-1", "empty": "", "unknown value": "nosuch:1e-5",
                   "negative named": "output:-1"},
@@ -122,7 +126,7 @@ KIND_OF = {
     "runtime": "choice", "reference": "choice", "formats": "choice", "quantize": "choice",
     "text": "text", "input_file": "npy in", "calibration_file": "npy in",
     "model": "model", "directories": "export dir", "directory": "export dir",
-    "out_dir": "out dir", "plot": "png out", "margin": "margin",
+    "out_dir": "out dir", "plot": "png out", "margin": "margin", "artifact": "artifact",
     "atol": "tolerance", "rtol": "tolerance", "check_error_stat": "choice", "optimize": "choice",
 }
 KIND_OF_ARGUMENT = {("train", "arch"): "arch", ("export", "arch"): "subject", ("compare", "models"): "model"}
@@ -142,7 +146,7 @@ GOOD = {"count": "1", "seed": "0", "text": "4,3,6,6,6", "npy in": "{root}/good.n
         "npz out": "{root}/fresh/out.npz", "npz in": "{root}/good.npz",
         "model": "{base}", "export dir": "{base}", "out dir": "{root}/fresh/out",
         "png out": "{root}/fresh/plot.png", "arch": "vanilla", "subject": "vanilla", "margin": "25%",
-        "py in": "{root}/objects.py",
+        "py in": "{root}/objects.py", "artifact": "model.tflite",
         "tolerance": "1e-5"}
 GOOD_FOR = {("compare", "--load-outputs"): "{root}/good_outputs.npz",
             ("export", "--calibration-file"): "{root}/good_batch.npy",

@@ -3,7 +3,8 @@
 
     .venv/bin/python tools/mcu_table.py exported/*/ > mcu.md
 
-One row per architecture, for the artifact the pack holds (int8 when it passes on TFLM).
+One row per architecture, for the artifact the pack holds (int8 when it passes on TFLM); then
+the same for the streaming packs (DIR/mcu/step/, figures per step) where there are any.
 """
 
 from __future__ import annotations
@@ -23,15 +24,17 @@ def _vela(budget: dict, accelerator: str) -> str:
             f"{found['npu_ops']}:{found['cpu_ops']}, {found['inference_us']:,.0f} µs")
 
 
-def row(directory: Path) -> str:
+def row(directory: Path, key: str = "packed", report: str = "parity") -> str | None:
+    """The pack `key` (packed, or packed_step with its `streaming` report) as a table row."""
     manifest = manifest_file.load(directory)
     section = manifest.get("mcu")
-    if not section or not section.get("packed"):
-        return f"| {manifest['architecture']} | no pack: run `edgeseq mcu {directory}` |" + " |" * 7
-    packed = section["packed"]["artifact"]
+    if not section or not section.get(key):
+        return (None if key != "packed" else
+                f"| {manifest['architecture']} | no pack: run `edgeseq mcu {directory}` |" + " |" * 7)
+    packed = section[key]["artifact"]
     budget = next(b for b in section["artifacts"] if b["artifact"] == packed)
-    result = next(r for r in section["parity"]["results"] if r["artifact"] == packed)
-    keras = section["parity"]["reference"].get("metric", {})
+    result = next(r for r in section[report]["results"] if r["artifact"] == packed)
+    keras = section[report]["reference"].get("metric", {})
     metric = result["metric"]
     fits = "yes" if all(budget["fits"].values()) else "**no**"
     return "| " + " | ".join([
@@ -44,11 +47,17 @@ def row(directory: Path) -> str:
 def main(directories: list[str]) -> None:
     if not directories:
         sys.exit("usage: tools/mcu_table.py EXPORTED_DIR...")
-    print("| architecture | packed | flash B | arena min / pack B | MACs | TFLM metric (Keras) "
-          "| U55-128 SRAM / flash, NPU:CPU ops, time | U65-256 SRAM / DRAM, NPU:CPU ops, time | fits M4 |")
-    print("|---|---|---:|---:|---:|---|---|---|---|")
+    header = ("| architecture | packed | flash B | arena min / pack B | MACs | TFLM metric (Keras) "
+              "| U55-128 SRAM / flash, NPU:CPU ops, time | U65-256 SRAM / DRAM, NPU:CPU ops, time | fits M4 |\n"
+              "|---|---|---:|---:|---:|---|---|---|---|")
+    print(header)
     for directory in directories:
         print(row(Path(directory)), flush=True)
+    steps = [r for r in (row(Path(d), "packed_step", "streaming") for d in directories) if r]
+    if steps:
+        print("\nStreaming packs (DIR/mcu/step/): per step; metric after a window's steps from zeros.\n")
+        print(header)
+        print("\n".join(steps))
 
 
 if __name__ == "__main__":

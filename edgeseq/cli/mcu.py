@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
 from .. import manifest as manifest_file
 from .. import registry
+from ..targets.mcu import PACK_RULE
 from . import validate
 from .app import JsonOption, command, emit_json, err, fmt, out
 from .parity import reference_runner
@@ -29,23 +30,33 @@ def show(directory: Path, document: dict) -> None:
     from rich import box  # noqa: PLC0415 - the table only; --json and predict need no rich
     from rich.table import Table  # noqa: PLC0415
 
-    results = {r["artifact"]: r for r in document["parity"]["results"]}
+    results = {r["artifact"]: r for r in _results(document)}
     table = Table("artifact", "ops", "flash B", "arena min B", "arena B", "MACs", "max abs", "metric",
                   "TFLM", "U55-128 SRAM/flash npu:cpu time", "U65-256 SRAM/DRAM npu:cpu time",
                   box=box.SIMPLE_HEAD, title=f"{directory}: TFLite Micro", title_justify="left")
     for b in document["artifacts"]:
         r = results[b["artifact"]]
         metric = r.get("metric")
+        per_step = " /step" if b.get("step") else ""
+        max_abs = r.get("max_abs", r.get("every_step", {}).get("max_abs"))  # a step model's: every step
         table.add_row(b["artifact"], str(len(b["ops"])), f"{b['flash_bytes']:,}",
-                      f"{b['arena']['minimum_bytes']:,}", f"{b['ram_bytes']:,}", f"{b['cost']['macs']:,}",
-                      fmt(r.get("max_abs")), f"{metric['name']} {metric['value']:.3f}" if metric else "-",
+                      f"{b['arena']['minimum_bytes']:,}", f"{b['ram_bytes']:,}", f"{b['cost']['macs']:,}{per_step}",
+                      fmt(max_abs), f"{metric['name']} {metric['value']:.3f}" if metric and metric["value"] is not None
+                      else "-",  # a user's model without a task metric has none
                       "[green]pass[/]" if r["passed"] else f"[red]FAIL[/] {r.get('reason', '')}",
                       _vela_cell(b["vela"], "ethos-u55-128"), _vela_cell(b["vela"], "ethos-u65-256"))
     out.print(table)
     for refusal in document["refused"]:
         out.print(f"not for TFLM: {refusal['reason']}", markup=False, highlight=False)
-    packed = document["packed"]
-    if packed:
+    if document.get("streaming"):
+        streaming = document["streaming"]
+        against_litert = ", ".join(f"{r['artifact']} {fmt(r.get('litert_max_abs'))}" for r in streaming["results"])
+        out.print(f"step models (max abs): every step of {streaming['sequences']} streamed sequences against "
+                  f"{streaming['reference'].get('runtime', 'keras')}; TFLM against LiteRT on the same file: "
+                  f"{against_litert}", markup=False, highlight=False)
+    for packed in (document["packed"], document.get("packed_step")):
+        if not packed:
+            continue
         limits = document["budget_limits"]
         budget = next(b for b in document["artifacts"] if b["artifact"] == packed["artifact"])
         fits = "fits" if all(budget["fits"].values()) else "does NOT fit"
@@ -54,6 +65,11 @@ def show(directory: Path, document: dict) -> None:
                   f"{budget['arena']['margin']}); {fits} {limits['device']} "
                   f"({limits['ram_bytes'] // 1024} KB RAM, {limits['flash_bytes'] // 1024} KB flash)",
                   markup=False, highlight=False)
+
+
+def _results(document: dict) -> list[dict]:
+    """Window and step models' TFLM results (a report from before step models has no streaming)."""
+    return document["parity"]["results"] + (document.get("streaming") or {}).get("results", [])
 
 
 @command()
@@ -65,16 +81,22 @@ def mcu(
                                          help="Generated inputs for TFLM parity.")] = 1000,
     seed: Annotated[int, typer.Option(min=0, max=validate.SEED_MAX, help="Seed for the generated inputs.")] = 1234,
     reference: Annotated[str, typer.Option(
-        "--reference", help="keras, stored (Keras outputs saved at export) or auto: keras when installed.")] = "auto",
+        "--reference", help="keras, stored (Keras outputs saved at export; step models are then "
+                            "checked against LiteRT) or auto: keras when installed.")] = "auto",
+    artifact: Annotated[Optional[str], typer.Option(
+        "--artifact", help="The TFLite file to pack (a listed model of DIR, window or step). Default: "
+                           f"{PACK_RULE}.")] = None,
     as_json: JsonOption = False,
 ):
     """Check every TFLite artifact on TensorFlow Lite Micro (int8 first) and write a C pack.
 
     Refuses (exit 2) what TFLM cannot run, naming the op. For the rest: parity with Keras on
-    TFLM (state reset between windows), the smallest arena (bisection to 64 bytes, a child
-    process per try), MACs, and Vela's estimate for Ethos-U55-128 and U65-256. The first
-    artifact that passes is written to DIR/mcu/ (model_data.cc/.h, model_ops.h,
-    model_config.h, main.cc) and the report to the manifest. Exit 1 if any fails parity.
+    TFLM (state reset between windows; step models streamed from the zero state, the state
+    fed back each step, and an exact reset), the smallest arena (bisection to 64 bytes, a
+    child process per try), MACs, and Vela's estimate for Ethos-U55-128 and U65-256. One
+    window model is written to DIR/mcu/ (model_data.cc/.h, model_ops.h, model_config.h,
+    main.cc) and, where a step model passed, one step model to DIR/mcu/step/ (main.cc shows
+    the streaming loop); the report goes to the manifest. Exit 1 if any fails parity.
     Needs the [mcu] extra.
     """
     from ..parity import Tolerance  # noqa: PLC0415
@@ -87,16 +109,18 @@ def mcu(
     manifest = manifest_file.load(directory)
     problem = registry.problem_from_manifest(manifest)
     validate.inputs_fit(samples, problem.input_shape, "--samples")
-    screened = build.screen(directory, log)  # refusals before the reference loads TensorFlow
+    named = None if artifact is None else build.named_artifact(directory, manifest, artifact)
+    screened = build.screen(directory, log, named)  # refusals before the reference loads TensorFlow
     ref = reference_runner(directory, manifest, reference)
     document = build.run(directory, problem, ref, Tolerance(**manifest.get("tolerance", {})),
-                         samples=samples, seed=seed, margin=margin, log=log, screened=screened)
+                         samples=samples, seed=seed, margin=margin, log=log, screened=screened,
+                         artifact=named)
     if as_json:
         emit_json(document)
     else:
         show(directory, document)
-    if not document["parity"]["passed"]:
-        failed = next(r for r in document["parity"]["results"] if not r["passed"])
+    if not all(r["passed"] for r in _results(document)):
+        failed = next(r for r in _results(document) if not r["passed"])
         err.print(f"[red]TFLM parity failed[/]: {failed['artifact']}: {failed['reason']}",
                   highlight=False, soft_wrap=True)
         raise typer.Exit(1)

@@ -31,7 +31,9 @@ def _scale(detail: dict) -> tuple[float, int]:
 class TflmRunner(Runner):
     runtime = "tflm"
 
-    def __init__(self, path: Path, arena_size: int):
+    def __init__(self, path: Path, arena_size: int, input_names=("input",), output_names=("output",)):
+        """`input_names`/`output_names`: by position, as the file's signature names them (TFLM
+        reads no names; targets/mcu/flatbuffer.py does). A step model has two of each."""
         from tflite_micro.python.tflite_micro import runtime  # noqa: PLC0415 - the [mcu] extra
 
         self.path = Path(path)
@@ -42,19 +44,21 @@ class TflmRunner(Runner):
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise InputError(f"{self.path.name}: TFLM cannot load it with a {arena_size:,}-byte arena "
                              f"({first})") from None
-        # TFLM's details carry no tensor names, and edgeseq's models have one input and one
-        # output: parity pairs them by position.
-        self._in, self._out = self.interpreter.get_input_details(0), self.interpreter.get_output_details(0)
-        self.inputs = [_spec(self._in, "input")]
-        self.outputs = [_spec(self._out, "output")]
+        self._in = [self.interpreter.get_input_details(i) for i in range(len(input_names))]
+        self._out = [self.interpreter.get_output_details(i) for i in range(len(output_names))]
+        self.inputs = [_spec(d, name) for d, name in zip(self._in, input_names, strict=True)]
+        self.outputs = [_spec(d, name) for d, name in zip(self._out, output_names, strict=True)]
 
     def infer(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         rows = []
-        for row in feed[self.inputs[0].name]:
-            self.interpreter.set_input(quantize(row[np.newaxis], self._in["dtype"], *_scale(self._in)), 0)
+        for r in range(len(feed[self.inputs[0].name])):
+            for index, (spec, detail) in enumerate(zip(self.inputs, self._in, strict=True)):
+                row = feed[spec.name][r:r + 1]
+                self.interpreter.set_input(quantize(row, detail["dtype"], *_scale(detail)), index)
             self.interpreter.invoke()
-            rows.append(dequantize(self.interpreter.get_output(0), *_scale(self._out)))
+            rows.append([dequantize(self.interpreter.get_output(i), *_scale(d)) for i, d in enumerate(self._out)])
             # The fused LSTM keeps its state in variable tensors that survive invoke(): every
-            # window is a new sequence, as it is for LiteRT's reset_all_variables().
+            # window is a new sequence, as it is for LiteRT's reset_all_variables(). (A step
+            # model keeps none: its state is an input.)
             self.interpreter.reset()
-        return {self.outputs[0].name: np.concatenate(rows)}
+        return {spec.name: np.concatenate([row[i] for row in rows]) for i, spec in enumerate(self.outputs)}

@@ -12,6 +12,9 @@ import importlib.util
 
 from ...errors import EdgeseqError
 
+#: which TFLite file `edgeseq mcu` packs unless --artifact names one (build.py; --help states it)
+PACK_RULE = ("the smallest int8 file that passed TFLM parity, else int16x8, else fp32; a window "
+             "model for DIR/mcu/, a step model for DIR/mcu/step/")
 #: import name → distribution, for the message when the extra is missing
 EXTRA = {"tflite_micro": "tflite-micro", "ethosu": "ethos-u-vela"}
 

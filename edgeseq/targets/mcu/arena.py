@@ -9,7 +9,23 @@ can segfault (tflm_worker.py).
 The figure is measured by the host build (x86-64): TFLM's own structures hold pointers,
 8 bytes here and 4 on a Cortex-M, so they are smaller on the device; optimized kernels
 (CMSIS-NN) may ask for scratch buffers the host's reference kernels do not. The pack adds
-a stated margin for both.
+a stated margin for both. What is pointer-sized (tensorflow/lite/core/c/common.h and
+micro_allocator.h, built with TF_LITE_STATIC_MEMORY as TFLM is): a TfLiteEvalTensor per
+tensor (data, dims, type: 24 bytes here, 12 on 32 bits), a NodeAndRegistration per op (six
+pointers and an int, plus the registration pointer: 64 → 32) and a persistent TfLiteTensor
+per graph input and output (64 → 40), then the allocator's and planner's own objects. From
+`print_allocations()` on the host (untrained vanilla int8), that is at least 512 of the
+window file's 4,352 bytes (28 tensors, 4 ops, 2 I/O tensors) and 1,276 of the step file's
+8,448 (37 tensors, 23 ops, 4 I/O tensors) that a 32-bit build does not need: 12–15 % less,
+before the allocator's own objects. The host figure also carries the Python binding's
+RecordingMicroAllocator (python/tflite_micro/interpreter_wrapper.cc), which a device does not
+use. Measured once in a scratch 32-bit build (g++ -m32, TFLM's reference kernels from source
+at 90b983c, flatbuffers v25.9.23, the same try: allocate, invoke, reset, invoke): the
+untrained int8 step files need 6,288 bytes (vanilla; host 8,448) and 9,968 (stacked; host
+13,120), 24-26 % less; the generated step main.cc, built the same way, streamed the same
+outputs as the host TFLM (max abs 5e-7, its printf precision). The window int8 files aborted
+in that debug build (a TFLITE_DCHECK in UnidirectionalSequenceLstmPrepare) and were not
+measured. So the host minimum is an upper bound for a 32-bit part with reference kernels.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""`edgeseq mcu`: every TFLite artifact of an export checked and measured for TFLM, int8
-first; the first one that passes TFLM parity packed as C sources under DIR/mcu/; the report
-written into the manifest's `mcu` section.
+"""`edgeseq mcu`: every TFLite artifact of an export checked and measured for TFLM, window
+and step models; one window model packed as C sources under DIR/mcu/ and, where a step model
+passed, one step model under DIR/mcu/step/ (the PACK_RULE, or --artifact); the report written
+into the manifest's `mcu` section.
 
 Reads exported files only (no TensorFlow here): the parity reference is whatever Runner the
 caller passes, Keras or the outputs stored at export.
@@ -9,6 +10,7 @@ caller passes, Keras or the outputs stored at export.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -16,25 +18,45 @@ from pathlib import Path
 from ... import flops
 from ... import manifest as manifest_file
 from ...atomic import write_json
-from ...errors import EdgeseqError
+from ...errors import EdgeseqError, InputError
 from ...parity import Tolerance, check
-from . import arena, compatibility, flatbuffer, pack, tflm_worker, vela
+from ...stream_parity import SEQUENCES
+from . import PACK_RULE, arena, compatibility, flatbuffer, pack, step, step_pack, tflm_worker, vela
 
 #: variants in the order they are tried and packed: int8 is what a microcontroller runs
-ORDER = ("int8", "fp32")
+ORDER = ("int8", "int16x8", "fp32")
+INTEGER = ("int8", "int16x8")
 #: a Cortex-M4-class part (the issue's yardstick): 64 KB RAM, 256 KB flash
 BUDGET = {"device": "Cortex-M4 class", "ram_bytes": 64 * 1024, "flash_bytes": 256 * 1024}
 PACK_DIR = "mcu"
+STEP_DIR = "step"
 CURRENT = "current"  # export/publish.py: the symlink to the published generation
 
 
+def _rank(variant: str | None) -> int:
+    return ORDER.index(variant) if variant in ORDER else len(ORDER)
+
+
 def tflite_artifacts(manifest: dict) -> list[dict]:
-    """The export's TFLite window models a microcontroller would run (a device runs one
-    window at a time; step models are not packed yet)."""
-    entries = [a for a in manifest.get("artifacts", [])
+    """The export's TFLite models a microcontroller would run: window models (one window per
+    Invoke()), then step models (one step per Invoke(), the state carried by the caller)."""
+    windows = [a for a in manifest.get("artifacts", [])
                if a.get("format") == "tflite" and manifest_file.is_window_model(a)]
-    return sorted(entries, key=lambda a: (ORDER.index(a["variant"]) if a.get("variant") in ORDER
-                                          else len(ORDER), a["file"]))
+    return (sorted(windows, key=lambda a: (_rank(a.get("variant")), a["file"]))
+            + sorted(step.artifacts(manifest), key=lambda a: (_rank(a.get("variant")), a["file"])))
+
+
+def named_artifact(directory: Path, manifest: dict, name: str) -> str:
+    """--artifact: the file name of a listed TFLite model of this export (given by name or by
+    path); InputError naming the choices otherwise."""
+    choices = [a["file"] for a in tflite_artifacts(manifest)]
+    given = Path(name) if ("/" in name or Path(name).is_absolute()) else Path(directory) / name
+    found = next((file for file in choices if name and given.exists()
+                  and given.resolve() == (Path(directory) / file).resolve()), None)
+    if found is None:
+        raise InputError(f"--artifact {name[:200]!r}: not a TFLite model of {directory}; expected one of "
+                         f"{', '.join(choices) or '(none: export it with --format tflite)'}")
+    return found
 
 
 def _parity(problem, reference, path: Path, variant: str, arena_bytes: int, samples: int,
@@ -50,19 +72,22 @@ def _parity(problem, reference, path: Path, variant: str, arena_bytes: int, samp
                 "passed": False}
 
 
-def _budget(path: Path, variant: str, graph, ops: list[str], found: dict) -> dict:
+def _budget(path: Path, variant: str, graph, ops: list[str], found: dict, is_step: bool) -> dict:
     flash, ram = path.stat().st_size, found["pack_bytes"]
-    full_integer = graph.inputs[0].type == "INT8"
+    # integer inside: the int8 step files keep a float interface (QUANTIZE/DEQUANTIZE at the
+    # edges, which Vela leaves on the CPU) and are integer everywhere else
+    integer = graph.inputs[0].type == "INT8" or variant in INTEGER
     return {
         "artifact": path.name,
         "variant": variant,
+        "step": is_step,  # a step model: flash, arena and MACs are per step, not per window
         "ops": ops,
         "flash_bytes": flash,  # the model array; the TFLM library's code is on top
         "ram_bytes": ram,
         "arena": found,
         "cost": flops.count(path, "tflite").to_json(),  # MACs, FLOPs per inference (batch-1 file)
         # Vela compiles integer models only; an fp32 file would stay on the CPU entirely
-        "vela": vela.estimates(path) if full_integer else [],
+        "vela": vela.estimates(path) if integer else [],
         "fits": {"ram": ram <= BUDGET["ram_bytes"], "flash": flash <= BUDGET["flash_bytes"]},
     }
 
@@ -97,9 +122,21 @@ def _versions() -> dict:
     return found
 
 
-def screen(directory: Path, log=print) -> tuple[list, list[dict]]:
-    """The compatibility check, before anything runs: (runnable, refused). `runnable` holds
-    (variant, path, graph, ops) in ORDER; Refused (exit 2) when nothing is runnable."""
+@dataclass(frozen=True)
+class Candidate:
+    """A TFLite file that passed the compatibility check."""
+
+    variant: str
+    path: Path
+    graph: flatbuffer.Graph
+    ops: list
+    is_step: bool
+
+
+def screen(directory: Path, log=print, artifact: str | None = None) -> tuple[list[Candidate], list[dict]]:
+    """The compatibility check, before anything runs: (runnable, refused), runnable in
+    tflite_artifacts' order; Refused (exit 2) when nothing is runnable or when `artifact`
+    (the file --artifact named) is refused."""
     directory = Path(directory)
     manifest = manifest_file.load(directory)
     entries = tflite_artifacts(manifest)
@@ -112,29 +149,58 @@ def screen(directory: Path, log=print) -> tuple[list, list[dict]]:
     refused, runnable = [], []
     for entry in entries:
         path = directory / entry["file"]
+        if entry.get("step") and step.refusal(manifest):
+            refused.append({"artifact": path.name, "variant": entry["variant"],
+                            "reason": f"{path.name}: {step.refusal(manifest)}"})
+            continue
         graph = flatbuffer.read(path)
         try:
-            runnable.append((entry["variant"], path, graph, compatibility.check(graph, path.name)))
+            runnable.append(Candidate(entry["variant"], path, graph, compatibility.check(graph, path.name),
+                                      bool(entry.get("step"))))
         except compatibility.Refused as exc:
             refused.append({"artifact": path.name, "variant": entry["variant"], "reason": str(exc)})
-    if not runnable:  # the first refusal is the error's one line
-        raise compatibility.Refused(refused[0]["reason"])
+    named = next((r for r in refused if r["artifact"] == artifact), None)
+    if not runnable or named:  # the first refusal (or the named file's) is the error's one line
+        raise compatibility.Refused((named or refused[0])["reason"])
     for refusal in refused:
         log(f"not for TFLM: {refusal['reason']}")
     return runnable, refused
 
 
+def _merged(reports: list[dict]) -> dict | None:
+    """Several one-artifact parity reports as one: the first's settings, every result."""
+    if not reports:
+        return None
+    results = [r for report in reports for r in report["results"]]
+    return ({k: v for k, v in reports[0].items() if k != "results"}
+            | {"results": results, "passed": all(r["passed"] for r in results)})
+
+
+def choose(budgets: list[dict], results: dict, artifact: str | None, step: bool) -> str | None:
+    """The file to pack among the window (or step) models measured: `artifact` if it is one of
+    them, else PACK_RULE; None when it (or every file of the kind) failed TFLM parity."""
+    kind = [b for b in budgets if b["step"] == step]
+    passed = [b for b in kind if results[b["artifact"]]["passed"]]
+    if artifact in {b["artifact"] for b in kind}:
+        return artifact if artifact in {b["artifact"] for b in passed} else None
+    best = min(passed, key=lambda b: (_rank(b["variant"]), b["flash_bytes"]), default=None)
+    return best["artifact"] if best else None
+
+
 def run(directory: Path, problem, reference, tolerance: Tolerance, samples: int = 1000,
-        seed: int = 1234, margin: str = arena.DEFAULT_MARGIN, log=print, screened=None) -> dict:
+        seed: int = 1234, margin: str = arena.DEFAULT_MARGIN, log=print, screened=None,
+        artifact: str | None = None) -> dict:
     """The `mcu` section (also written into the manifest when a pack was made). `screened`:
-    screen()'s result when the caller already has it."""
+    screen()'s result when the caller already has it; `artifact`: the file to pack in place
+    of PACK_RULE's (named_artifact's answer)."""
     directory = Path(directory)
     arena.parse_margin(margin)  # a bad margin is bad input before minutes of work
-    runnable, refused = screened or screen(directory, log)
+    runnable, refused = screened or screen(directory, log, artifact)
     manifest = manifest_file.load(directory)
 
-    budgets, reports, ran = [], [], []
-    for variant, path, graph, ops in runnable:
+    budgets, windows, streams, ran, references = {}, [], [], [], None
+    for candidate in runnable:
+        path, variant = candidate.path, candidate.variant
         log(f"{path.name}: smallest TFLM arena (bisection, a child process per try)")
         try:
             found = arena.smallest(path)
@@ -142,36 +208,54 @@ def run(directory: Path, problem, reference, tolerance: Tolerance, samples: int 
             log(f"not for TFLM: {exc}")
             refused.append({"artifact": path.name, "variant": variant, "reason": str(exc)})
             continue
-        ran.append((variant, path, graph, ops))
+        ran.append(candidate)
         found |= {"margin": margin, "pack_bytes": arena.with_margin(found["minimum_bytes"], margin)}
-        log(f"{path.name}: TFLM parity with a {found['pack_bytes']:,}-byte arena")
-        reports.append(_parity(problem, reference, path, variant, found["pack_bytes"], samples, seed, tolerance))
+        if candidate.is_step:
+            log(f"{path.name}: TFLM stream parity with a {found['pack_bytes']:,}-byte arena")
+            references = references or step.references(directory, manifest, reference)
+            streams.append(step.parity(problem, manifest["streaming"], path, variant, found["pack_bytes"],
+                                       references, min(samples, SEQUENCES), seed, tolerance))
+        else:
+            log(f"{path.name}: TFLM parity with a {found['pack_bytes']:,}-byte arena")
+            windows.append(_parity(problem, reference, path, variant, found["pack_bytes"], samples, seed, tolerance))
         log(f"{path.name}: MACs and Vela estimates")
-        budgets.append(_budget(path, variant, graph, ops, found))
+        budgets[path.name] = _budget(path, variant, candidate.graph, candidate.ops, found, candidate.is_step)
 
     if not ran:
         raise compatibility.Refused(refused[-1]["reason"])
-    results = [r for report in reports for r in report["results"]]
     document = {
         "packed": None,
+        "packed_step": None,
+        "pack_rule": PACK_RULE if artifact is None else f"--artifact {artifact}",
         "budget_limits": BUDGET,
-        "artifacts": budgets,
+        "artifacts": list(budgets.values()),
         "refused": refused,
-        "parity": {k: v for k, v in reports[0].items() if k != "results"}
-        | {"results": results, "passed": all(r["passed"] for r in results)},
+        "parity": _merged(windows) or {"results": [], "passed": True},
+        "streaming": _merged(streams),
         "versions": _versions(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    packed = next(((variant, path, graph, ops, budget) for (variant, path, graph, ops), budget, result
-                   in zip(ran, budgets, results, strict=True) if result["passed"]), None)
-    if packed is None:
+    results = {r["artifact"]: r for report in windows + streams for r in report["results"]}
+    by_name = {c.path.name: c for c in ran}
+    window, stepper = (by_name.get(choose(document["artifacts"], results, artifact, is_step))
+                       for is_step in (False, True))
+    if window is None and stepper is None:
         return document
-    variant, path, graph, ops, budget = packed
     pack_dir = _pack_directory(directory)
-    files = pack.write(pack_dir, path, graph, ops, budget["arena"], manifest["architecture"])
-    document["packed"] = {"artifact": path.name, "variant": variant, "directory": PACK_DIR,
-                          "arena_bytes": budget["ram_bytes"]}
-    document["files"] = [manifest_file.describe_file(f) | {"file": f"{PACK_DIR}/{f.name}"} for f in files]
+    document["files"] = []
+    architecture = manifest["architecture"]
+    for chosen, key, where in ((window, "packed", PACK_DIR), (stepper, "packed_step", f"{PACK_DIR}/{STEP_DIR}")):
+        if chosen is None:
+            continue
+        found = budgets[chosen.path.name]["arena"]
+        if chosen.is_step:
+            files = step_pack.write(pack_dir / STEP_DIR, chosen.path, chosen.graph, chosen.ops, found,
+                                    architecture, manifest["streaming"])
+        else:
+            files = pack.write(pack_dir, chosen.path, chosen.graph, chosen.ops, found, architecture)
+        document[key] = {"artifact": chosen.path.name, "variant": chosen.variant, "directory": where,
+                         "arena_bytes": found["pack_bytes"]}
+        document["files"] += [manifest_file.describe_file(f) | {"file": f"{where}/{f.name}"} for f in files]
     # The manifest name is a symlink into the current generation: write through it, so the
     # generation's own manifest is the one that changes and the link stays a link.
     manifest = manifest_file.load(directory)

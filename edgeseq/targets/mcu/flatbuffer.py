@@ -36,6 +36,10 @@ class Graph:
     ops: tuple[Op, ...]
     inputs: tuple[Tensor, ...]
     outputs: tuple[Tensor, ...]
+    #: the signature's name of each input and output, in the subgraph's order (TFLM indexes
+    #: tensors by position and knows no names; a step model's `state` is input 0, `step` 1)
+    input_names: tuple[str, ...] = ()
+    output_names: tuple[str, ...] = ()
 
     def op_names(self) -> list[str]:
         """Distinct op names, in order of first use."""
@@ -79,5 +83,14 @@ def read(path: Path) -> Graph:
             ops.append(Op(name, tuple(tensor(subgraph, i) for i in op.inputs),
                           tuple(tensor(subgraph, i) for i in op.outputs), number))
     main = model.subgraphs[0]
-    return Graph(tuple(ops), tuple(tensor(main, i) for i in main.inputs),
-                 tuple(tensor(main, i) for i in main.outputs))
+    inputs = tuple(tensor(main, i) for i in main.inputs)
+    outputs = tuple(tensor(main, i) for i in main.outputs)
+    signature = next((s for s in model.signatureDefs or [] if s.subgraphIndex == 0), None)
+
+    def names(indices, tensors, maps) -> tuple[str, ...]:
+        by_index = {m.tensorIndex: m.name.decode() for m in maps or []}
+        return tuple(by_index.get(int(i), t.name) for i, t in zip(indices, tensors, strict=True))
+
+    return Graph(tuple(ops), inputs, outputs,
+                 names(main.inputs, inputs, signature.inputs if signature else None),
+                 names(main.outputs, outputs, signature.outputs if signature else None))

@@ -2,10 +2,13 @@
 kills the process with a signal (TOOLCHAIN.md): in a child, either is a reported failure
 and the CLI lives on.
 
-Child: `python -m edgeseq.targets.mcu.tflm_worker MODEL ARENA [INPUTS.npy OUTPUTS.npy]`.
-With inputs it runs them (state reset between sequences) and saves the outputs; without,
-it is an arena try: load, allocate, and invoke twice with a reset between (zeros in), which
-is everything a device does with the arena. The last stdout line is one JSON object.
+Child: `python -m edgeseq.targets.mcu.tflm_worker MODEL ARENA [MODE INPUTS.npy OUTPUTS.npy
+[SECTION.json]]`. Without a mode it is an arena try: load, allocate, and invoke twice with a
+reset between (zeros in), which is everything a device does with the arena. `run` runs
+windows (state reset between them) and saves the outputs; `stream` feeds a step model's
+sequences step by step from the zero state, the state carried as a device would, and saves
+every step's output; `reset` is stream parity's exact-reset check in one interpreter. The
+last stdout line is one JSON object.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ...runtimes.base import Runner, TensorSpec
+from ...stream_parity import Streamer
 
 TIMEOUT_S = 900
 
@@ -28,10 +32,8 @@ class TflmFailed(Exception):
     """TFLM refused or crashed; the message is one line."""
 
 
-def _run_child(model: Path, arena: int, inputs: Path | None = None, outputs: Path | None = None) -> None:
-    command = [sys.executable, "-m", __name__, str(model), str(arena)]
-    if inputs is not None:
-        command += [str(inputs), str(outputs)]
+def _run_child(model: Path, arena: int, *job) -> dict:
+    command = [sys.executable, "-m", __name__, str(model), str(arena), *map(str, job)]
     try:
         child = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -47,6 +49,7 @@ def _run_child(model: Path, arena: int, inputs: Path | None = None, outputs: Pat
                 if line.strip() and not line.startswith("{")]
         reason = outcome.get("reason") or f"TFLM child exited with code {child.returncode}"
         raise TflmFailed(reason + (f"; TFLM: {said[0]}" if said else ""))
+    return outcome
 
 
 def failure(model: Path, arena: int) -> str | None:
@@ -78,27 +81,63 @@ class IsolatedTflm(Runner):
         with tempfile.TemporaryDirectory(prefix="edgeseq-tflm-") as tmp:
             inputs, outputs = Path(tmp) / "inputs.npy", Path(tmp) / "outputs.npy"
             np.save(inputs, feed["input"])
-            _run_child(self.path, self.arena_size, inputs, outputs)
+            _run_child(self.path, self.arena_size, "run", inputs, outputs)
             return {"output": np.load(outputs)}
+
+
+class IsolatedTflmStream(Streamer):
+    """Stream parity's view of a step model on TFLM: each whole stream runs in one child (a
+    child per step would cost a process start per step); TflmFailed on a crash."""
+
+    runtime = "tflm"
+
+    def __init__(self, path: Path, arena_size: int, section: dict):
+        self.path, self.arena_size, self.section = Path(path), arena_size, section
+        self.artifact = self.path.name
+
+    def _child(self, mode: str, sequences: np.ndarray) -> tuple[dict, np.ndarray]:
+        with tempfile.TemporaryDirectory(prefix="edgeseq-tflm-") as tmp:
+            inputs, outputs, section = (Path(tmp) / name for name in ("in.npy", "out.npy", "section.json"))
+            np.save(inputs, sequences)
+            section.write_text(json.dumps(self.section))
+            outcome = _run_child(self.path, self.arena_size, mode, inputs, outputs, section)
+            return outcome, (np.load(outputs) if outputs.exists() else None)
+
+    def run(self, sequences: np.ndarray) -> np.ndarray:
+        return self._child("stream", sequences)[1]
+
+    def reset_is_exact(self, pair: np.ndarray) -> bool:
+        return bool(self._child("reset", pair)[0]["reset_exact"])
 
 
 def _child(argv: list[str]) -> int:
     from ...errors import EdgeseqError  # noqa: PLC0415
     from ...runtimes.tflm_runner import TflmRunner  # noqa: PLC0415
+    from ...stream_parity import reset_is_exact  # noqa: PLC0415
+    from .flatbuffer import read  # noqa: PLC0415
 
     model, arena = Path(argv[0]), int(argv[1])
+    outcome = {"ok": True}
     try:
-        runner = TflmRunner(model, arena)
-        if len(argv) > 2:
-            np.save(argv[3], runner.run_array(np.load(argv[2])))
+        graph = read(model)
+        runner = TflmRunner(model, arena, graph.input_names, graph.output_names)
+        mode = argv[2] if len(argv) > 2 else "try"
+        if mode == "try":
+            runner.infer({spec.name: np.zeros((2, *spec.shape[1:]), spec.dtype) for spec in runner.inputs})
+        elif mode == "run":
+            np.save(argv[4], runner.run_array(np.load(argv[3])))
         else:
-            probe = np.zeros((2, *runner.inputs[0].shape[1:]), np.float32)
-            runner.run_array(probe)
+            section = json.loads(Path(argv[5]).read_text())
+            sequences = np.load(argv[3])
+            if mode == "stream":
+                np.save(argv[4], Streamer(runner, section).run(sequences))
+            else:
+                outcome["reset_exact"] = reset_is_exact(runner, section, sequences)
     except (EdgeseqError, RuntimeError, ValueError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         print(json.dumps({"ok": False, "reason": first}), flush=True)
         return 3
-    print(json.dumps({"ok": True}), flush=True)
+    print(json.dumps(outcome), flush=True)
     return 0
 
 
