@@ -31,6 +31,14 @@ sys.exit(code)
 """
 
 
+PROBE_LINES = ("EDGESEQ:", "PACKAGES:", "HEAVY:")
+
+
+def stderr_lines(result: subprocess.CompletedProcess) -> list[str]:
+    """What the command itself wrote on stderr, without the probe's lines."""
+    return [line for line in result.stderr.splitlines() if not line.startswith(PROBE_LINES)]
+
+
 def packages_imported(result: subprocess.CompletedProcess) -> set[str]:
     """The top-level packages a `cli_in_fresh_process` run imported."""
     line = result.stderr.strip().splitlines()[-2]

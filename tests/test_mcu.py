@@ -19,7 +19,7 @@ from edgeseq.parity import Tolerance  # noqa: E402
 from edgeseq.runtimes.keras_runner import KerasRunner  # noqa: E402
 from edgeseq.targets.mcu import build, compatibility, flatbuffer, tflm_worker  # noqa: E402
 
-from .conftest import ARCHS, cli_in_fresh_process  # noqa: E402
+from .conftest import ARCHS, cli_in_fresh_process, stderr_lines  # noqa: E402
 
 SAMPLES = 300  # per artifact; the int8 gate is one point of accuracy, 0.33 points resolution
 #: TOOLCHAIN.md measured TFLM int8 within 4e-3 (vanilla) … 6e-2 (bidirectional) of Keras
@@ -80,7 +80,7 @@ def only(directory, artifact, into):
 
 
 def one_line_exit_2(result):
-    lines = [line for line in result.stderr.splitlines() if not line.startswith(("HEAVY:", "PACKAGES:", "EDGESEQ:"))]
+    lines = stderr_lines(result)
     assert result.returncode == 2, result.stderr
     assert len(lines) == 1, lines
     return lines[0]

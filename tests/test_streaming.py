@@ -13,7 +13,7 @@ from edgeseq import manifest, registry, stream_parity
 from edgeseq.runtimes import open_runner
 from edgeseq.streaming import Stream, open_stream, step_runner
 
-from .conftest import cli_in_fresh_process
+from .conftest import cli_in_fresh_process, stderr_lines
 
 STREAMABLE = ["vanilla", "stacked", "cnn_lstm", "generative", "encoder_decoder"]
 RUNTIMES = ["onnx", "tflite"]
@@ -114,7 +114,7 @@ def test_models_that_cannot_stream_say_why_in_one_line_and_write_no_step_model(u
     assert not list(directory.glob("model.step.*"))
     result = cli_in_fresh_process("stream", directory, "--input-file", directory / "nothing.npy")
     assert result.returncode == 2
-    message = [line for line in result.stderr.splitlines() if not line.startswith(("HEAVY:", "PACKAGES:"))]
+    message = stderr_lines(result)
     assert len(message) == 1 and why in message[0]
 
 

@@ -92,10 +92,10 @@ def test_branches_are_rebuilt_in_tf_keras_so_both_lstms_fuse(models, tmp_path):
     assert manifest.entry(document, "model.onnx")["recurrent_ops"] == {"LSTM": 2}
     # a user's model has one candidate per format (no builder to unroll it), and says so
     routes = document["routes"]["tflite"]
-    assert [c["route"] for c in routes["candidates"]] == ["while", "unrolled"]
-    assert routes["chosen"] == "while" and routes["candidates"][1]["skipped"]
+    assert [c["route"] for c in routes["candidates"]] == ["fused", "unrolled"]
+    assert routes["chosen"] == "fused" and routes["candidates"][1]["skipped"]
     assert routes["why"] == "the only candidate that converted and passed parity"
-    assert tflite["route_form"] == "while"
+    assert tflite["route_form"] == "fused"
 
 
 def test_embedding_inputs_are_token_ids_within_the_vocabulary(models, tmp_path):
@@ -245,7 +245,7 @@ def _custom_layer_model(tmp_path):
     spec.loader.exec_module(module)
     keras.utils.set_random_seed(0)
     inputs = keras.Input((5, 2))
-    model = keras.Model(inputs, L.Dense(1)(L.LSTM(4)(module.ScaleShift()(inputs))))
+    model = keras.Model(inputs, L.Dense(1)(L.LSTM(4)(module.ScaleShift(name="scale_shift")(inputs))))
     path = tmp_path / "custom.keras"
     model.save(path)
     # unregister, so that loading in this process fails as it would in a fresh one
