@@ -26,8 +26,13 @@ from ..runtimes import open_runner
 
 #: optimize → the recorded number it minimizes (ties go to the other one, then to form order)
 OPTIMIZE = {"latency": "p50_us", "size": "bytes"}
-RULES = {"latency": "fastest batch-1 p50 among the candidates that passed the fp32 parity gate",
+RULES = {"latency": "fastest batch-1 p50 among the candidates that passed the fp32 parity gate; "
+                    "another form replaces the first listed one only when ≥ 10 % faster",
          "size": "smallest file among the candidates that passed the fp32 parity gate"}
+#: how much faster than the first passing form (today's route) another must be to replace it:
+#: p50s of one export's interleaved rounds differ by a few percent from run to run here, and a
+#: choice inside that noise would flip between two exports of the same model
+LATENCY_MARGIN = 0.10
 ROUNDS = 7
 CALLS = 15
 WARMUP = 10
@@ -37,7 +42,14 @@ def choose(candidates: list[dict], optimize: str) -> dict | None:
     """The candidate the rule picks among those recorded as passing; None if none passed."""
     key, other = OPTIMIZE[optimize], OPTIMIZE["size" if optimize == "latency" else "latency"]
     passing = [c for c in candidates if c.get("passed")]
-    return min(passing, key=lambda c: (c[key], c[other]), default=None)
+    best = min(passing, key=lambda c: (c[key], c[other]), default=None)
+    if optimize == "latency" and best is not None and not _clearly_faster(best, passing[0]):
+        return passing[0]
+    return best
+
+
+def _clearly_faster(candidate: dict, first: dict) -> bool:
+    return candidate is first or candidate["p50_us"] < (1 - LATENCY_MARGIN) * first["p50_us"]
 
 
 def time_interleaved(runners: list, feed: dict, rounds: int = ROUNDS, calls: int = CALLS) -> list[float]:
@@ -132,8 +144,12 @@ def _explain(entries: list[dict], best: dict | None, optimize: str) -> None:
         best["why"] = "the only candidate that converted and passed parity"
     else:
         runner_up = min(rivals, key=lambda c: c[key])
-        best["why"] = (f"{'fastest' if optimize == 'latency' else 'smallest'} that passed: "
-                       f"{best[key]:,} {unit} against {runner_up['route']} {runner_up[key]:,} {unit}")
+        if runner_up[key] < best[key]:  # latency, within the margin: the first form kept
+            best["why"] = (f"kept as the first form: {runner_up['route']} {runner_up[key]:,} µs is "
+                           f"less than {LATENCY_MARGIN:.0%} faster than its {best[key]:,} µs")
+        else:
+            best["why"] = (f"{'fastest' if optimize == 'latency' else 'smallest'} that passed: "
+                           f"{best[key]:,} {unit} against {runner_up['route']} {runner_up[key]:,} {unit}")
     best["chosen"] = True
     for c in rivals:
         c["why"] = f"{c[key] / best[key]:.2f}× the chosen one's {key}" if best[key] else "not chosen"
