@@ -239,24 +239,25 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
             samples, tolerance, optimize, log)
         converted += [(staging / f"model.{f}", chosen[f]) for f in device]
         route = today["tflite"]["route"] if "tflite" in today else None  # the twin's, for variants
-        if "ort" in formats:
-            log(f"{arch.name}: converting to ort")
+        # Forms of model.onnx written on request, each with a companion file that is listed
+        # but not run alone (ort: the operator list for a reduced build; the IR: its weights).
+        companions = []
+        for fmt, path, convert, companion_info in (
+                ("ort", staging / "model.ort", to_ort.convert,
+                 {"format": "ort-operators", "variant": "config"}),
+                ("openvino", staging / "model.xml", to_openvino.convert,
+                 {"format": to_openvino.WEIGHTS_FORMAT, "variant": "weights"})):
+            if fmt not in formats:
+                continue
+            log(f"{arch.name}: converting to {fmt}")
             try:
-                info, operators = to_ort.convert(staging / "model.onnx", staging / "model.ort")
-            except Exception as exc:  # the converter's own errors, cut around their cause
-                raise EdgeseqError(f"{arch.name}: ort conversion failed: {error_text.cause(exc)}") from None
-            converted.append((staging / "model.ort", info | {"variant": "fp32",
-                                                              "route_form": chosen["onnx"]["route_form"]}))
-        if "openvino" in formats:
-            log(f"{arch.name}: converting to openvino")
-            try:
-                info, ir_weights = to_openvino.convert(staging / "model.onnx", staging / "model.xml")
+                info, companion = convert(staging / "model.onnx", path)
             except EdgeseqError:
                 raise
             except Exception as exc:  # the converter's own errors, cut around their cause
-                raise EdgeseqError(f"{arch.name}: openvino conversion failed: {error_text.cause(exc)}") from None
-            converted.append((staging / "model.xml", info | {"variant": "fp32",
-                                                              "route_form": chosen["onnx"]["route_form"]}))
+                raise EdgeseqError(f"{arch.name}: {fmt} conversion failed: {error_text.cause(exc)}") from None
+            converted.append((path, info | {"variant": "fp32", "route_form": chosen["onnx"]["route_form"]}))
+            companions.append((companion, companion_info))
         pause_points.reach("staged")
         worker = (tflite_worker.store_representative(problem, twin_dir.parent / "representative.npz")
                   if io_specs and quantize and "tflite" in formats else arch.name)
@@ -307,10 +308,7 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
         converted += steps
         # Floor models for `edgeseq bench` (one Reshape per format), published but not gated.
         converted += floor.write(problem.input_shape, staging, [f for f in formats if f in FORMATS])
-        if "ort" in formats:  # the operator list for a reduced build: listed, not run
-            converted.append((operators, {"format": "ort-operators", "variant": "config"}))
-        if "openvino" in formats:  # the IR's weights: listed and checked with model.xml, not run alone
-            converted.append((ir_weights, {"format": to_openvino.WEIGHTS_FORMAT, "variant": "weights"}))
+        converted += companions
         # Keras outputs on seeded inputs, for parity on devices without TensorFlow.
         ref_inputs, ref_targets = problem.generate(stored_reference.SAMPLES,
                                                    np.random.default_rng(stored_reference.SEED))
