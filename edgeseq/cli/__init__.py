@@ -10,6 +10,7 @@ import os
 import sys
 
 from .app import app
+from .quick_exit import exit_now
 
 #: command name → the module that registers it
 COMMANDS = {name: f"{__name__}.{module}" for name, module in (
@@ -24,9 +25,16 @@ _NO_BLAS = ("predict", "stream")
 
 
 def main() -> None:
+    """The console script: run the command, then end the process without the interpreter's
+    teardown (quick_exit.py)."""
     if sys.argv[1:2] and sys.argv[1] in _NO_BLAS:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    app()
+    try:
+        app()
+        code = 0
+    except SystemExit as done:
+        code = done.code
+    exit_now(code)
 
 
 __all__ = ["COMMANDS", "app", "main"]
