@@ -4,7 +4,6 @@ numpy's traceback. np.load tells .npy from .npz by the bytes, not the suffix."""
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,8 @@ def read_arrays(path: Path, what: str = "input", expected: str = ".npy or .npz f
     """An .npy's array, or an .npz's arrays (name → array, all read here); InputError, one
     line, for a missing or unreadable file. `what` names the file in the not-found message,
     `expected` what it should have been."""
+    import zipfile  # noqa: PLC0415 - only a command that reads a file needs it (predict --input does not)
+
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{what} file not found: {path}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +17,8 @@ os.umask(_UMASK)
 def atomic_path(final: Path) -> Iterator[Path]:
     """A temporary path beside `final` (same suffix, so writers that check it accept it),
     renamed over `final` only when the block finishes without error."""
+    import tempfile  # noqa: PLC0415 - writers only: predict reads manifest.json, which imports this module
+
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=f".tmp{final.suffix}",

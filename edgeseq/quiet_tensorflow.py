@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 
 
 def quiet_environment() -> None:
@@ -30,6 +29,8 @@ def captured_stderr(replay_on_error: bool = True):
     """fd 2 into a temporary file for the length of the block: C++ libraries write there
     directly, past sys.stderr. What was captured is replayed if the block raises something
     other than edgeseq's own errors, so a real failure still says why."""
+    import tempfile  # noqa: PLC0415 - the cli imports this module; predict on ONNX never captures
+
     from .errors import EdgeseqError  # noqa: PLC0415
 
     sys.stderr.flush()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import tempfile
 from pathlib import Path
 
 from .. import manifest as manifest_file
@@ -47,6 +46,8 @@ def _nearest_existing(path: Path) -> Path:
 def _probe_writable(directory: Path, option: str, value: Path) -> None:
     """os.access says yes to root even where the kernel says no (sysfs, read-only mounts),
     so ask the file system itself with a file made and removed at once."""
+    import tempfile  # noqa: PLC0415 - a command that writes; predict without --save-outputs never does
+
     try:
         fd, probe = tempfile.mkstemp(prefix=".edgeseq-probe-", dir=directory)
     except OSError as exc:
