@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import graph_prefixes  # noqa: E402
+
 from edgeseq import bench, flops, registry, roofline  # noqa: E402
 from edgeseq import manifest as manifest_file  # noqa: E402
 from edgeseq.runtimes import open_runner  # noqa: E402

@@ -24,8 +24,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from edgeseq import registry  # noqa: E402
 from edgeseq import manifest as manifest_file  # noqa: E402
+from edgeseq import registry  # noqa: E402
 from edgeseq.export import route_forms, routes  # noqa: E402
 from edgeseq.manifest import describe_file  # noqa: E402
 from edgeseq.runtimes import open_runner  # noqa: E402
@@ -73,7 +73,7 @@ def main() -> None:
             p50 = routes.time_interleaved(runners, {"input": x}, rounds=args.rounds, calls=args.calls)
             rows = [{"route": name, "same_file": describe_file(path)["sha256"] == recorded[name].get("sha256"),
                      "recorded_p50_us": recorded[name]["p50_us"], "p50_us": round(us, 2),
-                     "passed": recorded[name]["passed"]}
+                     "bytes": describe_file(path)["bytes"], "passed": recorded[name]["passed"]}
                     for (name, path), us in zip(candidates, p50, strict=True)]
             chosen = routes.choose([dict(r) for r in rows], "latency")
             out[fmt] = {"recorded_choice": manifest["routes"][fmt]["chosen"],
