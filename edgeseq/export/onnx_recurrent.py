@@ -10,11 +10,11 @@ call and cannot fold: same arithmetic, the same outputs bit for bit.
   Slice(last step) → Squeeze(0); for a forward LSTM that is its Y_h output squeezed, so Y is
   no longer asked for (onnxruntime then does not write the whole sequence out).
 
-Measured side by side (batch-1 p50, onnxruntime 1.32, 1 thread, untrained exports, 30 rounds
-interleaved): the zero state cut took vanilla 16.4 → 13.6 µs, generative 14.5 → 11.8, stacked
-49.1 → 43.4, cnn_lstm 82.8 → 78.5, encoder_decoder 39.5 → 34.1, bidirectional 34.0 → 31.0; the
-last-step cut then vanilla 13.2 → 12.0, generative 11.5 → 10.2, stacked 40.8 → 39.7, cnn_lstm
-78.1 → 76.3 (tools/profile_ops.py shows where the rest goes).
+Measured side by side (batch-1 p50, onnxruntime 1.32, 1 thread, untrained exports, 40 rounds
+interleaved, main's model.onnx against this one's): vanilla 16.1 → 12.1 µs, generative 14.1 →
+10.3, stacked 46.4 → 39.6, cnn_lstm 82.3 → 76.2, encoder_decoder 39.1 → 32.4, bidirectional
+34.1 → 30.8; the zero state alone was most of it (vanilla 16.4 → 13.6). tools/profile_ops.py
+shows where the rest goes.
 """
 
 from __future__ import annotations
