@@ -19,8 +19,11 @@ Per runtime, on model.<format> of DIR and the export's floor model (one Reshape)
   with no op at all), so small ops keep their true, sub-µs cost — onnxruntime's own profiler
   adds ≈ 2 µs to each node it times. The sum over ops telescopes to the full model's call;
   one op's figure carries a few tenths of a µs of noise (it can come out slightly negative).
-  OpenVINO: PERF_COUNT's per-node real_time (µs resolution), median per node; its plan has
-  only a few nodes (one per LSTM layer), so that resolution does not hide much.
+  OpenVINO: PERF_COUNT's per-node real_time (µs resolution), median per node, in a loop of its
+  own on a second compiled model (PERF_COUNT on): not interleaved, so on a busy machine its µs
+  swing (stacked's LSTMSequence 51 and 241 µs in two runs here, against a 59 µs request.infer);
+  read its node and exec types (LSTMSequence `ref_any`: oneDNN's RNN driver, the same in f32
+  and bf16; a bidirectional LSTM stays a TensorIterator) and shares, not its µs.
 
 Numbers from one run on one machine: compare ratios, not absolute values across machines.
 """
