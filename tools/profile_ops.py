@@ -22,8 +22,9 @@ Per runtime, on model.<format> of DIR and the export's floor model (one Reshape)
   OpenVINO: PERF_COUNT's per-node real_time (µs resolution), median per node, in a loop of its
   own on a second compiled model (PERF_COUNT on): not interleaved, so on a busy machine its µs
   swing (stacked's LSTMSequence 51 and 241 µs in two runs here, against a 59 µs request.infer);
-  read its node and exec types (LSTMSequence `ref_any`: oneDNN's RNN driver, the same in f32
-  and bf16; a bidirectional LSTM stays a TensorIterator) and shares, not its µs.
+  read its node and exec types (LSTMSequence runs as `ref_any` in f32 and in bf16 alike here —
+  whether that is a slow path was not checked; a bidirectional LSTM stays a TensorIterator even
+  at a static batch) and shares, not its µs.
 
 Numbers from one run on one machine: compare ratios, not absolute values across machines.
 """
