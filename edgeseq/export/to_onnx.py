@@ -4,7 +4,8 @@ Route: wrap the model in a tf.function and call `tf2onnx.convert.from_function`.
 `tf2onnx.convert.from_keras` fails on Keras 3 models (KeyError 'keras_tensor_N': it reads
 Keras 2 internals), so the function route is the one that works; it keeps a dynamic batch
 dimension and emits a native ONNX `LSTM` op (no Loop). TimeDistributed layers are traced
-as one call over batch × time (fold_time.py), not once per step.
+as one call over batch × time (fold_time.py), not once per step. The zero initial state
+tf2onnx computes on every call and its Y → last-step slicing are cut (onnx_recurrent.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from ..atomic import atomic_path
 from .fold_time import fold
+from .onnx_recurrent import simplify
 
 OPSET = 17  # tf2onnx 1.17 supports up to 18; 17 is widely deployed (onnxruntime, TensorRT)
 INPUT_NAME = "input"
@@ -63,6 +65,7 @@ def convert(model, input_shape: tuple[int, ...], path: Path, dtype: str = "float
         function = tf.function(call)
     proto, _ = tf2onnx.convert.from_function(function, input_signature=specs, opset=OPSET)
     _rename_io(proto, output_names)
+    simplify(proto)  # the per-call plumbing around recurrent ops (zero state, last step)
     onnx.checker.check_model(proto)
     with atomic_path(path) as tmp:
         onnx.save(proto, str(tmp))
