@@ -4,10 +4,10 @@ model.keras, checked to be the very file the export timed (sha256 against the ma
 
     PYTHONPATH=. .venv/bin/python tools/route_recheck.py exported/cnn_lstm [--rounds 40] [--calls 50]
 
-The export times 7 rounds × 15 calls per candidate (routes.py) so that `make export` stays
-short; this runs ROUNDS × CALLS (default 40 × 50) through the same routes.time_interleaved, then
-prints recorded and re-measured p50s side by side, which form each says is fastest, and whether
-the rule (another form replaces the first only when ≥ 10 % faster) still picks the same one.
+The export times 25 rounds × 40 calls per candidate (routes.py); this runs ROUNDS × CALLS
+(default 40 × 50) through the same routes.time_interleaved, then prints recorded and
+re-measured p50s side by side, which form each says is fastest, and whether the
+rule (another form replaces the first only when ≥ 10 % faster) still picks the same one.
 Needs the [train] extra (the forms are converted again).
 """
 
