@@ -43,7 +43,7 @@ class ScaleShift(keras.layers.Layer):
     def get_config(self):
         return super().get_config() | {"scale": self.scale}
 '''
-QUANTIZE = ("dynamic", "int8", "float16")
+QUANTIZE = ("dynamic", "int8", "int16x8", "float16")
 ROWS, CALIBRATION_ROWS, LENGTH = 512, 200, 10
 #: recurrent units: enough weights (4·U·(F+U+1) > 1024) that the converters quantize them
 U = 32

@@ -53,7 +53,7 @@ def save_twin(arch, model, problem, directory: Path) -> str:
     route = TF_KERAS_ROUTE if fused else getattr(arch, "twin_route", KERAS3_ROUTE)
     io_specs = getattr(arch, "io_specs", None)
     if io_specs:  # a user's model: its own names in the signature, a variable axis fixed
-        _export_named(twin, directory, io_specs, problem)
+        export_named(twin, directory, io_specs, problem)
         return route
     if not fused:
         save_at_batch_1(twin, directory)
@@ -73,7 +73,7 @@ def save_at_batch_1(model, directory: Path) -> None:
         model.export(str(directory), input_signature=[tf.TensorSpec((1, *spec.shape[1:]), spec.dtype)])
 
 
-def _export_named(twin, directory: Path, io_specs: dict, problem) -> None:
+def export_named(twin, directory: Path, io_specs: dict, problem) -> None:
     """A batch-1 serving signature whose inputs and outputs carry the Keras model's names, so
     the TFLite signature (what runners read) names them as ONNX and Keras do."""
     import tensorflow as tf  # noqa: PLC0415
