@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_path
+from . import lstm_state_scale
 
 #: variant → what the converter is asked for (recorded in the manifest)
 VARIANTS = {
@@ -134,6 +135,10 @@ def convert(saved_twin: Path, problem, path: Path, variant: str = "fp32", route:
             converter.representative_dataset = lambda: ([x[np.newaxis]] for x in inputs)
         info["representative_samples"] = REPRESENTATIVE_SAMPLES
     flatbuffer = converter.convert()
+    if "supported_ops" in settings:  # a fused LSTM's state at its re-scaled output's scale
+        flatbuffer, aligned = lstm_state_scale.align(flatbuffer)
+        if aligned:
+            info["lstm_state_aligned_to_output"] = aligned
     if variant == "dynamic-int8":
         flatbuffer, info["dynamic_range_quantizer"] = dynamic_range_file(
             lambda: _converter(saved_twin, settings, route), flatbuffer)
