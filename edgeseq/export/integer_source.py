@@ -1,6 +1,7 @@
 """The form full-integer TFLite variants (int8, int16x8) convert from when today's form keeps
 its recurrences as WHILE loops (a GRU, a SimpleRNN, a masked or no-bias LSTM, a model with no
-tf_keras twin).
+tf_keras twin), and int16x8 of a fused LSTM, which the converter refuses ("Quantization to
+16x8-bit not yet supported", TOOLCHAIN.md).
 
 Why not the WHILE form itself: full-integer conversion calibrates by running the float model
 in TFLite's calibrator, and that crashes the converter (SIGSEGV) on a WHILE loop. The cause is
@@ -14,8 +15,10 @@ The honest way round: the same model with every recurrence unrolled (`unroll=Tru
 clone from its own config, the weights copied) at batch 1 and the length TFLite is fixed at.
 It has no loop to calibrate; measured on untrained GRU(32), SimpleRNN(32), no-bias LSTM(32)
 and Embedding(mask_zero)→LSTM(32) models, int8 converted and agreed with Keras on top-1 for
-99–100 % of 200 rows. Each variant's manifest entry names the form it came from, and its gate
-compares its size with that form's fp32 file.
+99–100 % of 200 rows. Each variant's manifest entry names the form it came from
+(`route_form`, `why_this_form`) and its parity result records that form's fp32 size beside
+its own (`fp32_bytes`; a full-integer file is not held to being smaller, pipeline.py).
+SavedModel inputs (a TFSMLayer: nothing to unroll) keep the crash, reported with its cause.
 """
 
 from __future__ import annotations
