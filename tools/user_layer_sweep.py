@@ -232,7 +232,10 @@ def row(entry: Entry, result: dict) -> dict:
         r = next(r for r in document["parity"]["results"] if r["runtime"] == fmt and r["variant"] == "fp32")
         artifact = next(a for a in document["artifacts"] if a["file"] == f"model.{fmt}")
         cells[fmt] = {"passed": r["passed"], "max_abs": r["max_abs"], "recurrence": artifact.get("recurrence")}
-    kept = [f"{r['runtime']} {r['variant']}" for r in document["parity"]["results"] if r["variant"] != "fp32"]
+    forms = {a["file"]: a.get("route_form") for a in document["artifacts"]}
+    kept = [f"{r['runtime']} {r['variant']}" + (" (unrolled)" if forms.get(r["artifact"]) == "unrolled"
+                                                 and r["runtime"] == "tflite" else "")
+            for r in document["parity"]["results"] if r["variant"] != "fp32"]
     rejected = [f"{r['runtime']} {r['variant']}: {r['reason']}" for r in document["rejected"]]
     return {"model": entry.name, "source": document.get("source_format"), **cells, "kept": kept,
             "rejected": rejected, "expected": entry.expect == "export",
