@@ -145,7 +145,7 @@ def convert(saved_twin: Path, problem, path: Path, variant: str = "fp32", route:
     if variant == "dynamic-int8":
         flatbuffer, info["dynamic_range_quantizer"] = dynamic_range_file(
             lambda: _converter(saved_twin, settings, route), flatbuffer,
-            error=_error_to_fp32(saved_twin, problem, route))
+            error=lambda: _error_to_fp32(saved_twin, problem, route))
     with atomic_path(path) as tmp:
         tmp.write_bytes(flatbuffer)
     if settings:
@@ -186,10 +186,10 @@ class NothingQuantized(Exception):
 
 def dynamic_range_file(make_converter, flatbuffer: bytes, error=None) -> tuple[bytes, str]:
     """The dynamic-range file, from the legacy quantizer when the default (MLIR) one left
-    fused-LSTM weights float that it would quantize (tflite_weights.py), or when `error`
-    (flatbuffer → its mean abs difference to fp32 on the representative rows) says the
-    legacy file is closer; which one is named. `make_converter()` gives a fresh converter
-    set up for the variant.
+    fused-LSTM weights float that it would quantize (tflite_weights.py), or when `error()`
+    (made only then: flatbuffer → its mean abs difference to fp32 on the representative
+    rows) says the legacy file is closer; which one is named. `make_converter()` gives a
+    fresh converter set up for the variant.
 
     Why closer: the two differ where both quantize the same weights. On the sweep's
     SimpleRNN(32) (a WHILE loop, one 1,024-element weight quantized by both) the MLIR file
@@ -210,7 +210,8 @@ def dynamic_range_file(make_converter, flatbuffer: bytes, error=None) -> tuple[b
         if float_lstm and len(legacy) < len(flatbuffer):
             flatbuffer, chosen = legacy, "legacy (the MLIR quantizer leaves fused LSTM weights float)"
         elif not float_lstm and legacy is not flatbuffer and not tflite_weights.nothing_quantized(legacy):
-            errors = error(flatbuffer), error(legacy)
+            measure = error()
+            errors = measure(flatbuffer), measure(legacy)
             if errors[1] < errors[0]:
                 flatbuffer = legacy
                 chosen = (f"legacy (closer to fp32 on the representative rows: mean abs {errors[1]:.2e} "
