@@ -66,7 +66,7 @@ def unrollable(arch, model, problem) -> str | None:
 def save(arch, model, problem, directory: Path, scratch_file: Path) -> dict:
     """Write the unrolled twin as a SavedModel in `directory` and its fp32 file (the size a
     quantized variant must beat) to `scratch_file`; the fp32 file's manifest info."""
-    clone = route_forms.unrolled_keras(model, every_recurrence=True)
+    clone = route_forms.unrolled_keras(model, every_recurrence=True, length=getattr(problem, "length", None))
     io_specs = getattr(arch, "io_specs", None)
     if io_specs:
         to_tflite.export_named(clone, directory, io_specs, problem)
@@ -76,13 +76,15 @@ def save(arch, model, problem, directory: Path, scratch_file: Path) -> dict:
 
 
 def prepare(arch, model, problem, quantize, today_file: Path, scratch: Path, log) -> dict | None:
-    """None when today's form serves the full-integer variants; else {"dir", "route",
-    "variants", "fp32_bytes"} of the unrolled form, or {"why_not": ...} when there is none."""
+    """None when today's form serves the full-integer variants; else the variants it cannot
+    give ("variants") with the unrolled form's "dir", "route" and "fp32_bytes", or with
+    "why_not" when there is none."""
     from .. import error_text  # noqa: PLC0415
 
     variants = needed(quantize, today_file)
     if not variants:
         return None
+    source = {"variants": variants}
     why = unrollable(arch, model, problem)
     if why is None:
         log(f"{arch.name}: tflite {', '.join(variants)} from an unrolled form ({WHY.split(';')[0]})")
@@ -92,14 +94,17 @@ def prepare(arch, model, problem, quantize, today_file: Path, scratch: Path, log
         except Exception as exc:  # the converter's or Keras's own errors, cut around their cause
             why = f"the unrolled form did not convert: {error_text.cause(exc)}"
         else:
-            return {"dir": scratch / "saved_model", "route": ROUTE, "variants": variants,
-                    "fp32_bytes": (scratch / "fp32.tflite").stat().st_size}
-    return {"why_not": why}
+            return source | {"dir": scratch / "saved_model", "route": ROUTE,
+                             "fp32_bytes": (scratch / "fp32.tflite").stat().st_size}
+    log(f"{arch.name}: tflite {', '.join(variants)}: no unrolled form ({why})")
+    return source | {"why_not": why}
 
 
-def crash_reason(reason: str, source: dict | None) -> str:
-    """A full-integer variant that crashed on today's WHILE form: the known cause, and why no
-    unrolled form was tried."""
-    if source and "why_not" in source and "crashed" in reason:
+def crash_reason(reason: str, source: dict | None, variant: str) -> str:
+    """A full-integer variant that failed on today's form because it has no unrolled form:
+    the known cause of a crash, and why no unrolled form was tried."""
+    if not (source and "why_not" in source and variant in source["variants"]):
+        return reason
+    if "crashed" in reason:
         return f"{reason} (tensorflow/tensorflow#75140: the calibrator crashes on WHILE; {source['why_not']})"
-    return reason
+    return f"{reason} (no unrolled form to convert from: {source['why_not']})"

@@ -126,18 +126,18 @@ def _convert_variants(arch: Architecture, saved_twin: Path, route: str, staging:
             continue
         log(f"{arch.name}: {fmt} variants {', '.join(wanted)}")
         if fmt == "tflite":
-            unrolled = [v for v in wanted if v in (integer_from or {}).get("variants", ())]
+            unrolled = [v for v in wanted if "dir" in (integer_from or {}) and v in integer_from["variants"]]
             outcomes = {}
             for directory, how, group, form in ((saved_twin, route, [v for v in wanted if v not in unrolled], None),
                                                 (integer_from and integer_from.get("dir"),
                                                  integer_from and integer_from.get("route"), unrolled, "unrolled")):
                 found = tflite_worker.convert_isolated(worker or arch.name, directory, how, staging,
                                                        group, log) if group else {}
-                for outcome in found.values():
+                for variant, outcome in found.items():
                     if outcome["ok"] and form:
                         outcome["info"] |= {"route_form": form, "why_this_form": integer_source.WHY}
                     elif not outcome["ok"]:
-                        outcome["reason"] = integer_source.crash_reason(outcome["reason"], integer_from)
+                        outcome["reason"] = integer_source.crash_reason(outcome["reason"], integer_from, variant)
                 outcomes |= found
         else:
             outcomes = {}

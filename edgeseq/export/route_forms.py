@@ -73,11 +73,16 @@ def unroll(config, classes=("LSTM",)) -> None:
             layer["config"]["unroll"] = True
 
 
-def unrolled_keras(model, every_recurrence: bool = False):
+def unrolled_keras(model, every_recurrence: bool = False, length: int | None = None):
     """A Keras 3 clone of `model` with every LSTM (every_recurrence: every LSTM, GRU and
-    SimpleRNN) unrolled, same weights."""
+    SimpleRNN) unrolled, same weights; a variable time axis fixed at `length` (Keras cannot
+    unroll an undefined number of steps)."""
     config = model.get_config()
     unroll(config, RECURRENT if every_recurrence else ("LSTM",))
+    for layer in _layer_configs(config):
+        shape = layer["config"].get("batch_shape") if layer["class_name"] == "InputLayer" else None
+        if length and shape and len(shape) > 2 and shape[1] is None:
+            layer["config"]["batch_shape"] = [shape[0], length, *shape[2:]]
     clone = type(model).from_config(config)
     clone.set_weights(model.get_weights())
     return clone
