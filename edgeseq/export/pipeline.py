@@ -27,6 +27,7 @@ from ..runtimes.keras_runner import KerasRunner
 from . import (
     batch_tflite,
     floor,
+    integer_source,
     pause_points,
     publish,
     route_forms,
@@ -111,9 +112,10 @@ def _check_fits(arch: Architecture, model, path: Path) -> None:
 
 
 def _convert_variants(arch: Architecture, saved_twin: Path, route: str, staging: Path, formats,
-                      quantize, log, worker: str | None = None) -> tuple[list, list]:
+                      quantize, log, worker: str | None = None, integer_from: dict | None = None) -> tuple[list, list]:
     """Quantized variants that converted, as (path, info), and the reports of those that did
-    not. TFLite conversions run in child processes (a converter crash is a reported failure)."""
+    not. TFLite conversions run in child processes (a converter crash is a reported failure);
+    full-integer ones from `integer_from`'s unrolled form when it has one (integer_source.py)."""
     converted, rejected = [], []
     for fmt in formats:
         supported = to_tflite.VARIANTS if fmt == "tflite" else to_onnx_quantized.VARIANTS
@@ -124,8 +126,19 @@ def _convert_variants(arch: Architecture, saved_twin: Path, route: str, staging:
             continue
         log(f"{arch.name}: {fmt} variants {', '.join(wanted)}")
         if fmt == "tflite":
-            outcomes = tflite_worker.convert_isolated(worker or arch.name, saved_twin, route, staging,
-                                                      wanted, log)
+            unrolled = [v for v in wanted if "dir" in (integer_from or {}) and v in integer_from["variants"]]
+            outcomes = {}
+            for directory, how, group, form in ((saved_twin, route, [v for v in wanted if v not in unrolled], None),
+                                                (integer_from and integer_from.get("dir"),
+                                                 integer_from and integer_from.get("route"), unrolled, "unrolled")):
+                found = tflite_worker.convert_isolated(worker or arch.name, directory, how, staging,
+                                                       group, log) if group else {}
+                for variant, outcome in found.items():
+                    if outcome["ok"] and form:
+                        outcome["info"] |= {"route_form": form, "why_this_form": integer_source.WHY}
+                    elif not outcome["ok"]:
+                        outcome["reason"] = integer_source.crash_reason(outcome["reason"], integer_from, variant)
+                outcomes |= found
         else:
             outcomes = {}
             for variant in wanted:
@@ -148,17 +161,24 @@ def _convert_variants(arch: Architecture, saved_twin: Path, route: str, staging:
 
 def _gate_variants(report: dict, fp32_bytes: dict, staging: Path, rejected: list, name: str, log) -> set[str]:
     """Apply the variant gates to a parity report: moves failed results to `rejected` and
-    returns the artifact names that may be published. fp32_bytes: format → the size of the
-    fp32 form its variants were quantized from."""
+    returns the artifact names that may be published. fp32_bytes: format (or an artifact
+    name, for a variant from another form) → the size of the fp32 form it was quantized from."""
     # A quantized variant is worth shipping only if it is smaller than fp32 (the TFLite
     # converter leaves weight tensors under 1024 elements in float, and onnxruntime's QDQ
-    # keeps LSTMs float, so a "quantized" file can be the fp32 one or larger).
+    # keeps LSTMs float, so a "quantized" file can be the fp32 one or larger). Except a
+    # full-integer TFLite file: it is for integer-only hardware (NPUs, MCUs without an FPU),
+    # where no fp32 file runs at all; an unrolled one can be larger than its fp32 form (its
+    # weights shrink 4×, but every one of its many tensors gains quantization parameters:
+    # GRU(32), 10 steps: weights 13,988 → 3,617 bytes, file 42,620 → 47,112), so its size
+    # is recorded beside its form's fp32 size, not held against it.
     for result in report["results"]:
         size = result["bytes"] = (staging / result["artifact"]).stat().st_size
-        if not is_fp32(result["variant"]) and size >= fp32_bytes[result["runtime"]]:
+        fp32 = fp32_bytes.get(result["artifact"], fp32_bytes.get(result["runtime"]))
+        if result["runtime"] == "tflite" and result["variant"] in integer_source.FULL_INTEGER:
+            result["fp32_bytes"] = fp32
+        elif not is_fp32(result["variant"]) and size >= fp32:
             result["passed"] = False
-            result["reason"] = (f"no smaller than fp32 ({size:,} vs "
-                                f"{fp32_bytes[result['runtime']]:,} bytes): quantization saved nothing")
+            result["reason"] = f"no smaller than fp32 ({size:,} vs {fp32:,} bytes): quantization saved nothing"
     # A variant that misses a gate is reported, never published.
     for result in [r for r in report["results"] if not r["passed"]]:
         log(f"{name}: {result['runtime']} {result['variant']} rejected: {result['reason']}")
@@ -261,14 +281,21 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
         pause_points.reach("staged")
         worker = (tflite_worker.store_representative(problem, twin_dir.parent / "representative.npz")
                   if io_specs and quantize and "tflite" in formats else arch.name)
+        # Full-integer TFLite variants of a WHILE form convert from an unrolled one (the
+        # calibrator crashes on WHILE): integer_source.py
+        integer_from = (integer_source.prepare(arch, model, problem, quantize,
+                                               candidates / f"{forms['tflite'][0].name}.tflite",
+                                               twin_dir.parent / "unrolled-integer", log)
+                        if "tflite" in device else None)
         variants, rejected = _convert_variants(arch, twin_dir, route, staging,
                                                [f for f in formats if f in FORMATS], quantize, log,
-                                               worker=worker)
-        # Quantized TFLite variants convert from today's twin; ONNX ones from model.onnx.
+                                               worker=worker, integer_from=integer_from)
+        # Quantized TFLite variants convert from today's twin (or the unrolled form above);
+        # ONNX ones from model.onnx.
         source = {"tflite": today.get("tflite", {}).get("route_form"),
                   "onnx": chosen.get("onnx", {}).get("route_form")}
         for _, info in variants:
-            info["route_form"] = source[info["format"]]
+            info.setdefault("route_form", source[info["format"]])
         if "tflite" in formats and batch > 1 and not arch.is_user_model:
             log(f"{arch.name}: tflite batch-{batch} variant")
             try:
@@ -299,6 +326,8 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
         # can be smaller than the unrolled model.tflite the search chose.
         fp32_bytes = {fmt: next(c["bytes"] for c in route_section[fmt]["candidates"]
                                 if c["route"] == source[fmt]) for fmt in device}
+        fp32_bytes |= {path.name: integer_from["fp32_bytes"] for path, info in variants
+                       if info.get("route_form") == "unrolled" and integer_from}
         published = _gate_variants(report, fp32_bytes, staging, rejected, arch.name, log)
         converted += [(path, info) for path, info in variants if path.name in published]
         # Step models exist for the device formats; ort is a form of model.onnx, not its own.

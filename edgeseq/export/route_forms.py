@@ -55,26 +55,34 @@ def _layer_configs(config):
             yield from _layer_configs(value)
 
 
-def unrolled_steps(model) -> int:
-    """Time steps × recurrent layers: the cell copies an unrolled graph holds."""
+def unrolled_steps(model, length: int | None = None) -> int:
+    """Time steps × recurrent layers: the cell copies an unrolled graph holds (`length`: the
+    steps a variable time axis is fixed at)."""
     configs = list(_layer_configs(model.get_config()))
     # a Bidirectional's config holds its backward layer only when it was given one
     layers = (sum(c["class_name"] in RECURRENT for c in configs)
               + sum(c["class_name"] == "Bidirectional" and "backward_layer" not in c["config"] for c in configs))
-    return int(model.inputs[0].shape[1] or 0) * layers
+    steps = model.inputs[0].shape[1] if len(model.inputs[0].shape) > 1 else None
+    return int(steps or length or 0) * layers
 
 
-def unroll(config) -> None:
-    """Set unroll=True on every LSTM config of a model config."""
+def unroll(config, classes=("LSTM",)) -> None:
+    """Set unroll=True on every layer config of those classes in a model config."""
     for layer in _layer_configs(config):
-        if layer["class_name"] == "LSTM":
+        if layer["class_name"] in classes:
             layer["config"]["unroll"] = True
 
 
-def _unrolled_keras(model):
-    """A Keras 3 clone of `model` with every LSTM unrolled, same weights."""
+def unrolled_keras(model, every_recurrence: bool = False, length: int | None = None):
+    """A Keras 3 clone of `model` with every LSTM (every_recurrence: every LSTM, GRU and
+    SimpleRNN) unrolled, same weights; a variable time axis fixed at `length` (Keras cannot
+    unroll an undefined number of steps)."""
     config = model.get_config()
-    unroll(config)
+    unroll(config, RECURRENT if every_recurrence else ("LSTM",))
+    for layer in _layer_configs(config):
+        shape = layer["config"].get("batch_shape") if layer["class_name"] == "InputLayer" else None
+        if length and shape and len(shape) > 2 and shape[1] is None:
+            layer["config"]["batch_shape"] = [shape[0], length, *shape[2:]]
     clone = type(model).from_config(config)
     clone.set_weights(model.get_weights())
     return clone
@@ -92,7 +100,7 @@ def forms(arch, model, problem, twin_dir: Path, scratch: Path) -> dict[str, list
                                output_names=io_specs["outputs"] if io_specs else None)
 
     def onnx_unrolled(path):
-        info = to_onnx.convert(_unrolled_keras(model), problem.input_shape, path, dtype)
+        info = to_onnx.convert(unrolled_keras(model), problem.input_shape, path, dtype)
         return info | {"route": UNROLLED_ONNX_ROUTE}
 
     def tflite_twin(path):
