@@ -27,6 +27,7 @@ from ..runtimes.keras_runner import KerasRunner
 from . import (
     batch_tflite,
     floor,
+    layer_walk,
     pause_points,
     publish,
     route_forms,
@@ -389,17 +390,8 @@ def _has_recurrence(model) -> bool:
     so that a graph without loops or recurrent ops reads as unrolled rather than as none."""
     import keras  # noqa: PLC0415
 
-    def walk(layer):
-        yield layer
-        for attr in ("layer", "forward_layer", "backward_layer"):
-            inner = getattr(layer, attr, None)
-            if isinstance(inner, keras.layers.Layer):
-                yield from walk(inner)
-        for sub in getattr(layer, "layers", None) or []:
-            yield from walk(sub)
-
     return any(isinstance(layer, keras.layers.RNN) or type(layer).__name__.startswith("ConvLSTM")
-               for layer in walk(model))
+               for layer in layer_walk.layers(model))
 
 
 def export_untrained(arch: Architecture, out_dir: Path, seed: int = 0, **options) -> dict:
