@@ -248,6 +248,25 @@ def test_pack_is_listed_with_sha256_and_the_manifest_keeps_the_rest(mcu_run):
     assert "Reset()" in config
 
 
+def test_a_pack_kind_a_later_run_does_not_write_is_removed(mcu_run, tmp_path):
+    """Nothing left by an earlier run describes another run's file: a later run that packs no
+    step model removes mcu/step/, one that packs no window model the window pack's files."""
+    directory, earlier = mcu_run("vanilla")
+    for kept, removed in ((earlier["packed"]["artifact"], "step"), (earlier["packed_step"]["artifact"], "window")):
+        copy = only(directory, kept, tmp_path / removed)
+        shutil.copytree(directory / "mcu", copy / "mcu")  # the earlier run's pack, both kinds
+        listed = manifest.load(copy)
+        document = build.run(copy, registry.problem_from_manifest(listed), KerasRunner(copy / "model.keras"),
+                             Tolerance(**listed["tolerance"]), samples=50, log=lambda _: None)
+        assert (document["packed"] is None) == (removed == "window")
+        assert (document["packed_step"] is None) == (removed == "step")
+        on_disk = sorted(str(p.relative_to(copy)) for p in (copy / "mcu").rglob("*") if p.is_file())
+        assert on_disk == sorted(entry["file"] for entry in document["files"])
+        assert manifest.load(copy)["mcu"]["files"] == document["files"]
+        for entry in document["files"]:
+            assert manifest.sha256(copy / entry["file"]) == entry["sha256"]
+
+
 def test_info_shows_the_recorded_mcu_budget(mcu_run):
     directory, document = mcu_run("vanilla")
     result = cli_in_fresh_process("info", directory, "--json")
