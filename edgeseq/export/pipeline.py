@@ -301,6 +301,9 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
         fp32_bytes = {fmt: next(c["bytes"] for c in route_section[fmt]["candidates"]
                                 if c["route"] == source[fmt]) for fmt in device}
         published = _gate_variants(report, fp32_bytes, staging, rejected, arch.name, log)
+        for result in rejected:  # the form a rejected variant came from, as the kept ones record
+            if not is_fp32(result["variant"]):
+                result.setdefault("route_form", source.get(result["runtime"]))
         converted += [(path, info) for path, info in variants if path.name in published]
         # Step models exist for the device formats; ort is a form of model.onnx, not its own.
         steps, streaming = step_export.write(arch, model, staging, [f for f in formats if f in FORMATS],
