@@ -42,8 +42,9 @@ def exported(tmp_path_factory):
     def get(name):
         if name not in made:
             made[name] = tmp_path_factory.mktemp(f"mcu-{name}")
+            # --optimize size, as the suite's other exports: the same forms on every run
             export_untrained(registry.get(name), made[name], formats=("tflite",),
-                             quantize=("int8", "dynamic-int8"))
+                             quantize=("int8", "dynamic-int8"), optimize="size")
         return made[name]
 
     return get
@@ -265,6 +266,33 @@ def test_a_pack_kind_a_later_run_does_not_write_is_removed(mcu_run, tmp_path):
         assert manifest.load(copy)["mcu"]["files"] == document["files"]
         for entry in document["files"]:
             assert manifest.sha256(copy / entry["file"]) == entry["sha256"]
+
+
+def test_a_variant_is_sized_against_the_fp32_form_it_was_converted_from(exported):
+    """generative's smallest fp32 TFLite form is the unrolled one (model.tflite), but its int8
+    file is quantized from the fused twin: its × fp32 reads against the twin, and says so."""
+    from typer.testing import CliRunner
+
+    from edgeseq.cli import app
+
+    directory = exported("generative")
+    document = manifest.load(directory)
+    int8 = manifest.entry(document, "model.int8.tflite")
+    assert manifest.entry(document, "model.tflite")["route_form"] == "unrolled" and int8["route_form"] == "fused"
+    fused = next(c for c in document["routes"]["tflite"]["candidates"] if c["route"] == "fused")
+    size, ratio, form = manifest.variant_bytes(document, {"artifact": "model.int8.tflite", "runtime": "tflite"})
+    assert (size, form) == (int8["bytes"], "fused") and ratio == int8["bytes"] / fused["bytes"] < 1
+    assert int8["bytes"] > manifest.entry(document, "model.tflite")["bytes"]  # what the old ratio read
+    info = CliRunner().invoke(app, ["info", str(directory), "--json"])
+    described = {d["file"]: d for d in json.loads(info.stdout)["artifacts"]}
+    assert described["model.int8.tflite"]["bytes_vs_form"] == ratio
+    assert described["model.tflite"]["route_form"] == "unrolled" and "bytes_vs_form" not in described["model.tflite"]
+    table = CliRunner().invoke(app, ["info", str(directory)], env={"COLUMNS": "200"})
+    assert f"int8 converted from the fused fp32 form: {ratio:.2f}× its bytes" in table.stdout
+    summary = CliRunner().invoke(app, ["parity", "--recorded", str(directory), str(exported("vanilla"))],
+                                 env={"COLUMNS": "200"})  # the several-export table has the × fp32 column
+    row = next(line for line in summary.stdout.splitlines() if "generative" in line and " int8 " in line)
+    assert re.search(rf"tflite\s*│\s*int8\s*│\s*fused\s*│\s*{int8['bytes']:,}\s*│\s*{ratio:.2f}", row), row
 
 
 def test_info_shows_the_recorded_mcu_budget(mcu_run):
