@@ -181,6 +181,35 @@ def test_export_help_shows_the_default_out_of_a_keras_file():
     assert "exported/<file stem>" in result.stdout
 
 
+def test_readme_lists_every_option_of_every_command_and_every_format_and_route_rule():
+    """A newcomer reads the options in README's table: each command's row names all of its
+    options, and export's row every --format and --optimize value the code accepts."""
+    import importlib
+    import re
+    from pathlib import Path
+
+    import typer.main
+
+    from edgeseq.cli import COMMANDS
+    from edgeseq.export import routes
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("### Commands and options", 1)[1].split("\n## ", 1)[0]
+    rows = {m.group(1): line for line in section.splitlines() if (m := re.match(r"\| `(\w+)", line))}
+    for module in COMMANDS.values():  # each registers its command on import
+        importlib.import_module(module)
+    commands = typer.main.get_command(app).commands
+    assert set(rows) == set(COMMANDS)
+    for name in COMMANDS:
+        for param in (p for p in commands[name].params if p.param_type_name == "option"):
+            for option in (o for o in param.opts if o.startswith("--") and o != "--help"):
+                assert re.search(rf"`{re.escape(option)}[` ]", rows[name]), f"{name} {option} not in README"
+    choices = {option: set(values.split("\\|")) for option, values in
+               re.findall(r"`(--format|--optimize) ([\w\\|]+)`", rows["export"])}
+    assert choices["--format"] == set(pipeline.FORMATS + pipeline.OPTIONAL_FORMATS)
+    assert choices["--optimize"] == set(routes.OPTIMIZE)
+
+
 def test_a_second_export_into_the_same_directory_is_refused_while_the_first_runs(untrained, tmp_path):
     directory = shutil.copytree(untrained("vanilla"), tmp_path / "vanilla", symlinks=True)
     before = manifest.load(directory)["generation"]
