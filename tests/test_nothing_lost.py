@@ -227,9 +227,13 @@ def test_ctrl_c_during_export_is_one_line_exit_130_and_keeps_the_previous_set(un
     before = manifest.load(directory)["generation"]
     marker = tmp_path / "reached"
     child = subprocess.Popen(
-        [sys.executable, "-m", "edgeseq", "export", "vanilla", "--out", str(directory)],
+        [sys.executable, "-m", "edgeseq", "export", "vanilla", "--out", str(directory), "--optimize", "none"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=os.environ | {pause_points.ENV: f"staged={marker}"})
+        env=os.environ | {pause_points.ENV: f"staged={marker}"},
+        # Ctrl-C as a terminal delivers it: a suite started in the background (`cmd &`, nohup)
+        # ignores SIGINT, the child inherits that and Python then installs no handler, so the
+        # export slept at its pause point until REACH_LIMIT_S (15 min) and the test failed
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + REACH_LIMIT_S
     while not marker.exists() and child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -263,7 +267,7 @@ def test_the_loser_of_two_concurrent_exports_is_told_in_one_line(untrained, tmp_
     before = manifest.load(directory)["generation"]
     marker = tmp_path / "reached"
     first = subprocess.Popen(
-        [sys.executable, "-m", "edgeseq", "export", "vanilla", "--out", str(directory)],
+        [sys.executable, "-m", "edgeseq", "export", "vanilla", "--out", str(directory), "--optimize", "none"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
         env=os.environ | {pause_points.ENV: f"staged={marker}"})
     try:
