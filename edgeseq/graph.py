@@ -11,13 +11,19 @@ RECURRENT_OPS = {
     "onnx": {"LSTM", "GRU", "RNN", "DynamicQuantizeLSTM"},
     "tflite": {"UNIDIRECTIONAL_SEQUENCE_LSTM", "BIDIRECTIONAL_SEQUENCE_LSTM",
                "UNIDIRECTIONAL_SEQUENCE_RNN", "BIDIRECTIONAL_SEQUENCE_RNN"},
+    "openvino": {"LSTMSequence", "GRUSequence", "RNNSequence", "LSTMCell", "GRUCell", "RNNCell"},
 }
+#: OpenVINO graph nodes that are the model's inputs, outputs and weights, not ops (as ONNX
+#: initializers and TFLite tensors are not counted as ops)
+_OPENVINO_NOT_OPS = {"Parameter", "Result", "Constant"}
 
 
 def is_loop_op(runtime: str, op: str) -> bool:
     """Ops that mean the recurrence was exported as a loop or needs a non-builtin kernel."""
     if runtime == "onnx":
         return op in {"Loop", "Scan"}
+    if runtime == "openvino":
+        return op in {"Loop", "TensorIterator"}
     return op == "WHILE" or "TensorList" in op or op.startswith("Flex") or op == "CUSTOM"
 
 
@@ -53,6 +59,15 @@ def op_counts(path: Path, runtime: str) -> Counter:
             raise InputError(f"{path} is not a TFLite model ({exc})") from None
         # _get_ops_details is the interpreter's only op listing.
         return Counter(op["op_name"] for op in interpreter._get_ops_details())
+    if runtime == "openvino":
+        import openvino as ov  # noqa: PLC0415 - the [openvino] extra; info on the IR only
+
+        try:
+            model = ov.Core().read_model(str(path))
+        except RuntimeError as exc:
+            raise InputError(f"{path} is not an OpenVINO IR ({str(exc).strip().splitlines()[-1][:200]})") from None
+        return Counter(op.get_type_name() for op in model.get_ordered_ops()
+                       if op.get_type_name() not in _OPENVINO_NOT_OPS)
     raise InputError(f"no op listing for {runtime} artifacts")
 
 

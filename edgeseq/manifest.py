@@ -70,14 +70,22 @@ def entry(manifest: dict, name: str) -> dict | None:
     return next((a for a in manifest.get("artifacts", []) if a["file"] == name), None)
 
 
-def variant_bytes(manifest: dict, result: dict) -> tuple[int | None, float | None]:
-    """A parity result's file size and its ratio to the same format's fp32 file. A rejected
-    variant was never written: its size is the one recorded when it was gated."""
-    size = next((a["bytes"] for a in manifest.get("artifacts", []) if a["file"] == result.get("artifact")),
-                result.get("bytes"))
-    fp32 = next((a["bytes"] for a in manifest.get("artifacts", [])
-                 if a.get("format") == result["runtime"] and a.get("variant") == "fp32"), None)
-    return size, (size / fp32 if size and fp32 else None)
+def variant_bytes(manifest: dict, result: dict) -> tuple[int | None, float | None, str | None]:
+    """A parity result's file size, its ratio to the fp32 file it was converted from, and
+    that file's route-search form (`route_form`). TFLite variants quantize the fused twin, which
+    need not be the form published as model.tflite (generative's unrolled one is smaller): a
+    ratio to model.tflite would read int8 as larger than fp32. A rejected variant was never
+    written: its size and form are the ones recorded when it was gated. Manifests from before
+    the route search: the ratio to the same format's fp32 file."""
+    listed = entry(manifest, result["artifact"]) if result.get("artifact") else None
+    size = listed["bytes"] if listed else result.get("bytes")
+    form = (listed or result).get("route_form")
+    candidates = ((manifest.get("routes") or {}).get(result["runtime"]) or {}).get("candidates", [])
+    fp32 = next((c["bytes"] for c in candidates if form and c.get("route") == form and c.get("bytes")), None)
+    if fp32 is None:
+        fp32 = next((a["bytes"] for a in manifest.get("artifacts", [])
+                     if a.get("format") == result["runtime"] and a.get("variant") == "fp32"), None)
+    return size, (size / fp32 if size and fp32 else None), form
 
 
 def is_window_model(entry: dict) -> bool:

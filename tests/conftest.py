@@ -90,7 +90,23 @@ def optional_formats(tmp_path_factory) -> Path:
 
     formats = ("ort", "openvino") if importlib.util.find_spec("openvino") else ("ort",)
     out_dir = tmp_path_factory.mktemp("optional-formats")
-    export(registry.get("vanilla"), out_dir, formats=formats)
+    export(registry.get("vanilla"), out_dir, formats=formats, optimize="none")
+    return out_dir
+
+
+#: every quantized variant an export can try
+QUANTIZE_ALL = ("float16", "dynamic-int8", "int8", "int16x8")
+
+
+@pytest.fixture(scope="session")
+def quantized_vanilla(tmp_path_factory) -> Path:
+    """vanilla (seeded, untrained) exported with every quantized variant, window and step
+    models (one export for test_quantization and test_streaming's integer step models), and
+    --optimize none: the first form of each format only, no route search."""
+    from edgeseq.export.pipeline import export_untrained as export
+
+    out_dir = tmp_path_factory.mktemp("quantized")
+    export(registry.get("vanilla"), out_dir, quantize=QUANTIZE_ALL, optimize="none")
     return out_dir
 
 

@@ -42,8 +42,9 @@ def exported(tmp_path_factory):
     def get(name):
         if name not in made:
             made[name] = tmp_path_factory.mktemp(f"mcu-{name}")
+            # --optimize size, as the suite's other exports: the same forms on every run
             export_untrained(registry.get(name), made[name], formats=("tflite",),
-                             quantize=("int8", "dynamic-int8"))
+                             quantize=("int8", "dynamic-int8"), optimize="size")
         return made[name]
 
     return get
@@ -246,6 +247,52 @@ def test_pack_is_listed_with_sha256_and_the_manifest_keeps_the_rest(mcu_run):
     config = (directory / "mcu" / "model_config.h").read_text()
     assert f"kTensorArenaSize = {document['packed']['arena_bytes']};" in config
     assert "Reset()" in config
+
+
+def test_a_pack_kind_a_later_run_does_not_write_is_removed(mcu_run, tmp_path):
+    """Nothing left by an earlier run describes another run's file: a later run that packs no
+    step model removes mcu/step/, one that packs no window model the window pack's files."""
+    directory, earlier = mcu_run("vanilla")
+    for kept, removed in ((earlier["packed"]["artifact"], "step"), (earlier["packed_step"]["artifact"], "window")):
+        copy = only(directory, kept, tmp_path / removed)
+        shutil.copytree(directory / "mcu", copy / "mcu")  # the earlier run's pack, both kinds
+        listed = manifest.load(copy)
+        document = build.run(copy, registry.problem_from_manifest(listed), KerasRunner(copy / "model.keras"),
+                             Tolerance(**listed["tolerance"]), samples=50, log=lambda _: None)
+        assert (document["packed"] is None) == (removed == "window")
+        assert (document["packed_step"] is None) == (removed == "step")
+        on_disk = sorted(str(p.relative_to(copy)) for p in (copy / "mcu").rglob("*") if p.is_file())
+        assert on_disk == sorted(entry["file"] for entry in document["files"])
+        assert manifest.load(copy)["mcu"]["files"] == document["files"]
+        for entry in document["files"]:
+            assert manifest.sha256(copy / entry["file"]) == entry["sha256"]
+
+
+def test_a_variant_is_sized_against_the_fp32_form_it_was_converted_from(exported):
+    """generative's smallest fp32 TFLite form is the unrolled one (model.tflite), but its int8
+    file is quantized from the fused twin: its × fp32 reads against the twin, and says so."""
+    from typer.testing import CliRunner
+
+    from edgeseq.cli import app
+
+    directory = exported("generative")
+    document = manifest.load(directory)
+    int8 = manifest.entry(document, "model.int8.tflite")
+    assert manifest.entry(document, "model.tflite")["route_form"] == "unrolled" and int8["route_form"] == "fused"
+    fused = next(c for c in document["routes"]["tflite"]["candidates"] if c["route"] == "fused")
+    size, ratio, form = manifest.variant_bytes(document, {"artifact": "model.int8.tflite", "runtime": "tflite"})
+    assert (size, form) == (int8["bytes"], "fused") and ratio == int8["bytes"] / fused["bytes"] < 1
+    assert int8["bytes"] > manifest.entry(document, "model.tflite")["bytes"]  # what the old ratio read
+    info = CliRunner().invoke(app, ["info", str(directory), "--json"])
+    described = {d["file"]: d for d in json.loads(info.stdout)["artifacts"]}
+    assert described["model.int8.tflite"]["bytes_vs_form"] == ratio
+    assert described["model.tflite"]["route_form"] == "unrolled" and "bytes_vs_form" not in described["model.tflite"]
+    table = CliRunner().invoke(app, ["info", str(directory)], env={"COLUMNS": "200"})
+    assert f"int8 converted from the fused fp32 form: {ratio:.2f}× its bytes" in table.stdout
+    summary = CliRunner().invoke(app, ["parity", "--recorded", str(directory), str(exported("vanilla"))],
+                                 env={"COLUMNS": "200"})  # the several-export table has the × fp32 column
+    row = next(line for line in summary.stdout.splitlines() if "generative" in line and " int8 " in line)
+    assert re.search(rf"tflite\s*│\s*int8\s*│\s*fused\s*│\s*{int8['bytes']:,}\s*│\s*{ratio:.2f}", row), row
 
 
 def test_info_shows_the_recorded_mcu_budget(mcu_run):

@@ -181,6 +181,35 @@ def test_export_help_shows_the_default_out_of_a_keras_file():
     assert "exported/<file stem>" in result.stdout
 
 
+def test_readme_lists_every_option_of_every_command_and_every_format_and_route_rule():
+    """A newcomer reads the options in README's table: each command's row names all of its
+    options, and export's row every --format and --optimize value the code accepts."""
+    import importlib
+    import re
+    from pathlib import Path
+
+    import typer.main
+
+    from edgeseq.cli import COMMANDS
+    from edgeseq.export import routes
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("### Commands and options", 1)[1].split("\n## ", 1)[0]
+    rows = {m.group(1): line for line in section.splitlines() if (m := re.match(r"\| `(\w+)", line))}
+    for module in COMMANDS.values():  # each registers its command on import
+        importlib.import_module(module)
+    commands = typer.main.get_command(app).commands
+    assert set(rows) == set(COMMANDS)
+    for name in COMMANDS:
+        for param in (p for p in commands[name].params if p.param_type_name == "option"):
+            for option in (o for o in param.opts if o.startswith("--") and o != "--help"):
+                assert re.search(rf"`{re.escape(option)}[` ]", rows[name]), f"{name} {option} not in README"
+    choices = {option: set(values.split("\\|")) for option, values in
+               re.findall(r"`(--format|--optimize) ([\w\\|]+)`", rows["export"])}
+    assert choices["--format"] == set(pipeline.FORMATS + pipeline.OPTIONAL_FORMATS)
+    assert choices["--optimize"] == set(routes.OPTIMIZE)
+
+
 def test_a_second_export_into_the_same_directory_is_refused_while_the_first_runs(untrained, tmp_path):
     directory = shutil.copytree(untrained("vanilla"), tmp_path / "vanilla", symlinks=True)
     before = manifest.load(directory)["generation"]
@@ -198,9 +227,13 @@ def test_ctrl_c_during_export_is_one_line_exit_130_and_keeps_the_previous_set(un
     before = manifest.load(directory)["generation"]
     marker = tmp_path / "reached"
     child = subprocess.Popen(
-        [sys.executable, "-m", "edgeseq", "export", "vanilla", "--out", str(directory)],
+        [sys.executable, "-m", "edgeseq", "export", "vanilla", "--out", str(directory), "--optimize", "none"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=os.environ | {pause_points.ENV: f"staged={marker}"})
+        env=os.environ | {pause_points.ENV: f"staged={marker}"},
+        # Ctrl-C as a terminal delivers it: a suite started in the background (`cmd &`, nohup)
+        # ignores SIGINT, the child inherits that and Python then installs no handler, so the
+        # export slept at its pause point until REACH_LIMIT_S (15 min) and the test failed
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + REACH_LIMIT_S
     while not marker.exists() and child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -234,7 +267,7 @@ def test_the_loser_of_two_concurrent_exports_is_told_in_one_line(untrained, tmp_
     before = manifest.load(directory)["generation"]
     marker = tmp_path / "reached"
     first = subprocess.Popen(
-        [sys.executable, "-m", "edgeseq", "export", "vanilla", "--out", str(directory)],
+        [sys.executable, "-m", "edgeseq", "export", "vanilla", "--out", str(directory), "--optimize", "none"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
         env=os.environ | {pause_points.ENV: f"staged={marker}"})
     try:

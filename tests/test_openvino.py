@@ -133,6 +133,26 @@ def test_bench_runs_openvino_on_the_ir_when_the_export_has_one(ir_export, untrai
         {"file": "model.onnx", "source": "model.onnx"}, None)
 
 
+def test_info_describes_the_ir_and_its_weights_like_the_other_formats(ir_export):
+    from edgeseq import manifest
+
+    result = run("info", ir_export, "--json")
+    assert result.exit_code == 0, result.output
+    described = {d["file"]: d for d in json.loads(result.stdout)["artifacts"]}
+    ir, onnx = described["model.xml"], described["model.onnx"]
+    assert ir["runtime"] == "openvino" and ir["sha256"] == manifest.sha256(ir_export / "model.xml")
+    assert ir["weights"] == manifest.describe_file(ir_export / "model.bin")
+    assert ir["inputs"][0]["shape"] == onnx["inputs"][0]["shape"] == [None, 5, 10]
+    assert ir["recurrent_ops"] == {"LSTMSequence": 1} and ir["recurrence"] == "fused" and not ir["loop_ops"]
+    assert "Parameter" not in ir["ops"] and "Constant" not in ir["ops"]
+    # the IR is model.onnx as OpenVINO saved it: the same computation, counted there
+    assert (ir["macs"], ir["flops"], ir["counted_on"]) == (onnx["macs"], onnx["flops"], "model.onnx")
+    table = run("info", ir_export)
+    assert table.exit_code == 0, table.output
+    assert "model.xml (openvino)" in table.stdout and "LSTMSequence×1" in table.stdout
+    assert f"model.bin: {ir['weights']['bytes']:,} bytes" in table.stdout
+
+
 def test_a_changed_ir_weights_file_is_refused_in_one_line(ir_export, tmp_path):
     import shutil
 

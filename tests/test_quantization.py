@@ -4,20 +4,14 @@ import numpy as np
 import pytest
 
 from edgeseq import manifest, parity, registry
-from edgeseq.export.pipeline import export
+from edgeseq.export.pipeline import export_untrained
 from edgeseq.runtimes import open_runner
-
-from .conftest import export_untrained
-
-ALL = ("float16", "dynamic-int8", "int8", "int16x8")
 
 
 @pytest.fixture(scope="module")
-def quantized(tmp_path_factory):
+def quantized(quantized_vanilla):
     """Untrained seeded vanilla with every variant: conversion does not need skill."""
-    directory = export_untrained("vanilla", tmp_path_factory.mktemp("quantized"))
-    export(registry.get("vanilla"), directory, quantize=ALL, log=lambda _: None)
-    return directory
+    return quantized_vanilla
 
 
 def test_every_published_variant_is_listed_checksummed_and_runs(quantized):
@@ -58,16 +52,16 @@ def test_unsupported_or_useless_variants_are_reported_and_not_written(quantized)
 
 
 def test_a_variant_that_fails_the_metric_gate_is_not_written(tmp_path, monkeypatch):
-    directory = export_untrained("vanilla", tmp_path / "strict")
+    directory = tmp_path / "strict"
     # A gate no quantized model can pass: it must be at least 1.0 better than Keras.
     monkeypatch.setattr(parity, "MAX_METRIC_DROP", -1.0)
-    export(registry.get("vanilla"), directory, quantize=("float16", "int8"), log=lambda _: None)
+    export_untrained(registry.get("vanilla"), directory, quantize=("float16", "int8"), optimize="none")
     document = manifest.load(directory)
     assert {r["variant"] for r in document["rejected"]} == {"float16", "int8"}
     assert all("below Keras" in r["reason"] for r in document["rejected"]
                if r["variant"] == "float16")
     assert not list(directory.glob("model.float16.*")) and not list(directory.glob("model.int8.*"))
-    # fp32 artifacts are never affected: re-exported, listed, gated on tolerance as always
+    # fp32 artifacts are never affected: exported, listed, gated on tolerance as always
     fp32 = [r for r in document["parity"]["results"] if r["variant"] == "fp32"]
     assert {r["artifact"] for r in fp32} == {"model.onnx", "model.tflite"}
     assert all(r["passed"] and r["gate"] == "tolerance" for r in fp32)

@@ -60,6 +60,19 @@ def test_optimize_latency_publishes_the_fastest_passing_form(tmp_path):
     _check_rule(document, tmp_path, "latency")
 
 
+def test_optimize_none_converts_and_publishes_the_first_form_only(quantized_vanilla):
+    document = manifest.load(quantized_vanilla)  # exported with --optimize none (conftest)
+    section = document["routes"]
+    assert section["optimize"] == "none" and section["rule"] == routes.RULES["none"]
+    for fmt, first in (("onnx", "native"), ("tflite", "fused")):
+        today, *others = section[fmt]["candidates"]
+        assert today["route"] == first and today["passed"] and today["chosen"] and today["p50_us"] > 0
+        assert section[fmt]["chosen"] == first and routes.choose(section[fmt]["candidates"], "none") is today
+        assert others and all(c["skipped"] and c["why"] == routes.NOT_SEARCHED and not c.get("sha256")
+                              for c in others)
+        assert manifest.sha256(quantized_vanilla / f"model.{fmt}") == today["sha256"]
+
+
 def test_chooser_never_picks_a_candidate_that_failed_parity():
     failing = {"route": "wrong", "p50_us": 1.0, "bytes": 10, "passed": False}
     slow = {"route": "slow", "p50_us": 9.0, "bytes": 90, "passed": True}
@@ -73,6 +86,8 @@ def test_chooser_never_picks_a_candidate_that_failed_parity():
     near = {"route": "near", "p50_us": 8.5, "bytes": 50, "passed": True}
     assert routes.choose([failing, slow, near], "latency") is slow
     assert routes.choose([failing, slow, near, fast], "latency") is fast
+    # none: the first form or nothing, never another that passed
+    assert routes.choose([slow, fast], "none") is slow and routes.choose([failing, slow], "none") is None
 
 
 def test_search_records_a_wrong_form_as_failed_and_publishes_the_right_one(tmp_path):

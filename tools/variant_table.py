@@ -1,4 +1,5 @@
-"""Every variant of every exported architecture in one markdown table: bytes, ratio to fp32,
+"""Every variant of every exported architecture in one markdown table: the fp32 form it was
+converted from, bytes, ratio to that fp32 form,
 task metric, max abs error against Keras, batch-1 p50 on its own runtime, kept or rejected.
 
     .venv/bin/python tools/variant_table.py exported/*/ > variants.md
@@ -30,12 +31,12 @@ def rows(directory: Path) -> list[str]:
     p50 = bench(directory)
     lines = []
     for r in manifest["parity"]["results"] + manifest.get("rejected", []):
-        size, ratio = manifest_file.variant_bytes(manifest, r)
+        size, ratio, form = manifest_file.variant_bytes(manifest, r)
         metric = r.get("metric") or {}
         latency = p50.get((r["runtime"], r["variant"]))
         verdict = "kept" if r["passed"] else f"rejected: {r['reason']}"
         lines.append("| " + " | ".join([
-            manifest["architecture"], r["runtime"], r["variant"],
+            manifest["architecture"], r["runtime"], r["variant"], form or "—",
             f"{size:,}" if size else "—", f"{ratio:.2f}" if ratio else "—",
             f"{metric['name']} {metric['value']:.4f}" if metric else "—",
             f"{r['max_abs']:.1e}" if r.get("max_abs") is not None else "—",
@@ -46,8 +47,8 @@ def rows(directory: Path) -> list[str]:
 def main(directories: list[str]) -> None:
     if not directories:
         sys.exit("usage: tools/variant_table.py EXPORTED_DIR...")
-    print("| architecture | runtime | variant | bytes | × fp32 | metric | max abs | p50 µs | gate |")
-    print("|---|---|---|---:|---:|---|---:|---:|---|")
+    print("| architecture | runtime | variant | from | bytes | × fp32 | metric | max abs | p50 µs | gate |")
+    print("|---|---|---|---|---:|---:|---|---:|---:|---|")
     for directory in directories:
         print("\n".join(rows(Path(directory))), flush=True)
 

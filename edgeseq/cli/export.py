@@ -75,7 +75,9 @@ def export(
         "--optimize", help="Which form of each format to publish as model.onnx / model.tflite: "
                            "latency (default) keeps the fastest at batch 1 of the candidates that pass "
                            "the fp32 parity gate (TFLite: fused LSTM, unrolled, Keras 3 WHILE loops; "
-                           "ONNX: native LSTM, unrolled MatMuls), size the smallest. Every candidate's "
+                           "ONNX: native LSTM, unrolled MatMuls; the first listed stays unless another "
+                           "is at least 10 % faster), size the smallest, none the first form only "
+                           "(no search: the quickest export). Every candidate's "
                            "time, bytes and parity go to the manifest's routes section (`edgeseq info`).")]
         = "latency",
     force: Annotated[bool, typer.Option(
@@ -146,7 +148,7 @@ def export(
 
 
 FORMATS = (*DEVICE_RUNTIMES, "ort", "openvino")  # pipeline.FORMATS + OPTIONAL_FORMATS
-OPTIMIZE = ("latency", "size")  # routes.OPTIMIZE, named here so that checking it imports no TF
+OPTIMIZE = ("latency", "size", "none")  # routes.OPTIMIZE, named here so that checking it imports no TF
 #: a model of the user's: Keras 3, legacy HDF5, or a TF SavedModel (its directory or its .pb)
 USER_SUFFIXES = (".keras", ".h5", ".hdf5", ".pb")
 

@@ -42,7 +42,8 @@ def show_parity_summary(reports: dict[str, dict], manifests: dict[str, dict]) ->
     table = Table("architecture", "metric", "keras",
                   *[f"{rt} {col}" for rt in runtimes for col in ("metric", "max abs")],
                   "passed", title="parity with Keras, fp32")
-    variants = Table("architecture", "runtime", "variant", "bytes", "× fp32", "metric",
+    # "from": the fp32 form (route search) a variant was converted from; "× fp32" is against it
+    variants = Table("architecture", "runtime", "variant", "from", "bytes", "× fp32", "metric",
                      "max abs", "passed", title="quantized variants (gate: task metric)")
     reasons = []
     for name, report in reports.items():
@@ -55,8 +56,8 @@ def show_parity_summary(reports: dict[str, dict], manifests: dict[str, dict]) ->
                       fmt(report["reference"]["metric"]["value"], ".4f"), *cells,
                       "[green]yes[/]" if report["passed"] else "[red]no[/]")
         for r in [r for r in report["results"] if r["variant"] != "fp32"] + manifests[name].get("rejected", []):
-            size, ratio = manifest_file.variant_bytes(manifests[name], r)
-            variants.add_row(name, r["runtime"], r["variant"], f"{size:,}" if size else "-",
+            size, ratio, form = manifest_file.variant_bytes(manifests[name], r)
+            variants.add_row(name, r["runtime"], r["variant"], form or "-", f"{size:,}" if size else "-",
                              f"{ratio:.2f}" if ratio else "-",
                              fmt(r["metric"]["value"], ".4f") if r.get("metric") else "-",
                              fmt(r.get("max_abs"), ".1e"),

@@ -28,6 +28,7 @@ from . import (
     batch_tflite,
     floor,
     integer_source,
+    layer_walk,
     pause_points,
     publish,
     route_forms,
@@ -329,6 +330,11 @@ def _export(arch: Architecture, out_dir: Path, formats, quantize, seed: int, sam
         fp32_bytes |= {path.name: integer_from["fp32_bytes"] for path, info in variants
                        if info.get("route_form") == "unrolled" and integer_from}
         published = _gate_variants(report, fp32_bytes, staging, rejected, arch.name, log)
+        forms_of = {path.name: info["route_form"] for path, info in variants if info.get("route_form")}
+        for result in rejected:  # the form a rejected variant came from, as the kept ones record
+            if not is_fp32(result["variant"]):
+                named = Path(result["artifact"]).name if result.get("artifact") else None
+                result.setdefault("route_form", forms_of.get(named, source.get(result["runtime"])))
         converted += [(path, info) for path, info in variants if path.name in published]
         # Step models exist for the device formats; ort is a form of model.onnx, not its own.
         steps, streaming = step_export.write(arch, model, staging, [f for f in formats if f in FORMATS],
@@ -418,17 +424,8 @@ def _has_recurrence(model) -> bool:
     so that a graph without loops or recurrent ops reads as unrolled rather than as none."""
     import keras  # noqa: PLC0415
 
-    def walk(layer):
-        yield layer
-        for attr in ("layer", "forward_layer", "backward_layer"):
-            inner = getattr(layer, attr, None)
-            if isinstance(inner, keras.layers.Layer):
-                yield from walk(inner)
-        for sub in getattr(layer, "layers", None) or []:
-            yield from walk(sub)
-
     return any(isinstance(layer, keras.layers.RNN) or type(layer).__name__.startswith("ConvLSTM")
-               for layer in walk(model))
+               for layer in layer_walk.layers(model))
 
 
 def export_untrained(arch: Architecture, out_dir: Path, seed: int = 0, **options) -> dict:

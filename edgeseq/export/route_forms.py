@@ -44,7 +44,8 @@ RECURRENT = ("LSTM", "GRU", "SimpleRNN")
 
 
 def _layer_configs(config):
-    """Every layer config in a model config, wrapped ones (Bidirectional, TimeDistributed) too."""
+    """Every layer config in a model config, wrapped ones (Bidirectional, TimeDistributed) too.
+    The config, not the layer objects (layer_walk.py): unroll() edits it to build the clone."""
     if isinstance(config, dict):
         if "class_name" in config:
             yield config

@@ -35,7 +35,7 @@ from ..architectures import Training
 from ..array_files import read_arrays
 from ..errors import EdgeseqError
 from ..problems.user_inputs import METRICS, UserInputs
-from . import tf_keras_twin
+from . import layer_walk, tf_keras_twin
 
 USER = "user"
 TWIN_CHECK_SAMPLES = 8
@@ -212,7 +212,7 @@ def load(path: Path, unsafe: bool = False, calibration: Path | None = None,
     model = load_keras(path, unsafe, import_custom_objects(custom_objects, unsafe))
     source = ("saved_model" if saved_model_dir(path) is not None
               else "h5" if Path(path).suffix in (".h5", ".hdf5") else "keras")
-    layers = list(_walk(model))
+    layers = list(layer_walk.layers(model))
     tensors = []
     for tensor in model.inputs:
         vocab = _vocab_of(model, tensor, layers)
@@ -312,14 +312,3 @@ def _vocab_of(model, tensor, layers) -> int | None:
             if any(t is tensor or getattr(t, "name", None) == tensor.name for t in node.input_tensors):
                 return layer.input_dim
     return None
-
-
-def _walk(model):
-    """Every layer, looking inside wrappers (Bidirectional, TimeDistributed) and submodels."""
-    for layer in model.layers:
-        yield layer
-        inner = getattr(layer, "layer", None) or getattr(layer, "forward_layer", None)
-        if inner is not None:
-            yield inner
-        if hasattr(layer, "layers"):
-            yield from _walk(layer)

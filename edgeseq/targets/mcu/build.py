@@ -10,6 +10,7 @@ caller passes, Keras or the outputs stored at export.
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -92,14 +93,17 @@ def _budget(path: Path, variant: str, graph, ops: list[str], found: dict, is_ste
     }
 
 
-def _pack_directory(directory: Path) -> Path:
+def _pack_directory(directory: Path, create: bool = True) -> Path:
     """Where the pack goes. In a published export (generations, export/publish.py) it lives
     inside the current generation and DIR/mcu links to it: a re-export switches it away with
-    the artifacts it was made from, instead of leaving a pack of an older model."""
+    the artifacts it was made from, instead of leaving a pack of an older model. `create`
+    False: only where it is, to remove what an earlier run left."""
     current = directory / CURRENT
     if not current.is_symlink():
         return directory / PACK_DIR
     target = current.resolve() / PACK_DIR
+    if not create:
+        return target
     target.mkdir(parents=True, exist_ok=True)
     link = directory / PACK_DIR
     if not (link.is_symlink() and os.readlink(link) == f"{CURRENT}/{PACK_DIR}"):
@@ -110,6 +114,17 @@ def _pack_directory(directory: Path) -> Path:
         os.symlink(f"{CURRENT}/{PACK_DIR}", tmp)
         os.replace(tmp, link)
     return target
+
+
+def _remove_unwritten(pack_dir: Path, window: bool, stepper: bool) -> None:
+    """A pack this run does not write goes: left from an earlier run (a step model that
+    passed then, a window model TFLM ran then), it would describe another run's file while
+    the manifest's report says nothing was packed."""
+    if not stepper:
+        shutil.rmtree(pack_dir / STEP_DIR, ignore_errors=True)
+    if not window:
+        for name in pack.FILES:
+            (pack_dir / name).unlink(missing_ok=True)
 
 
 def _versions() -> dict:
@@ -190,7 +205,8 @@ def choose(budgets: list[dict], results: dict, artifact: str | None, step: bool)
 def run(directory: Path, problem, reference, tolerance: Tolerance, samples: int = 1000,
         seed: int = 1234, margin: str = arena.DEFAULT_MARGIN, log=print, screened=None,
         artifact: str | None = None) -> dict:
-    """The `mcu` section (also written into the manifest when a pack was made). `screened`:
+    """The `mcu` section, also written into the manifest (a pack of an earlier run that this
+    one does not rewrite is removed, see _remove_unwritten). `screened`:
     screen()'s result when the caller already has it; `artifact`: the file to pack in place
     of PACK_RULE's (named_artifact's answer)."""
     directory = Path(directory)
@@ -239,9 +255,8 @@ def run(directory: Path, problem, reference, tolerance: Tolerance, samples: int 
     by_name = {c.path.name: c for c in ran}
     window, stepper = (by_name.get(choose(document["artifacts"], results, artifact, is_step))
                        for is_step in (False, True))
-    if window is None and stepper is None:
-        return document
-    pack_dir = _pack_directory(directory)
+    pack_dir = _pack_directory(directory, create=bool(window or stepper))
+    _remove_unwritten(pack_dir, window is not None, stepper is not None)
     document["files"] = []
     architecture = manifest["architecture"]
     for chosen, key, where in ((window, "packed", PACK_DIR), (stepper, "packed_step", f"{PACK_DIR}/{STEP_DIR}")):
