@@ -106,8 +106,9 @@ err = _LazyConsole(stderr=True)  # progress, logs and errors
 EXPORTED = Path("exported")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 RuntimeOption = Annotated[str, typer.Option(
-    "--runtime", "-r", help="auto (by file suffix; a directory means onnx), onnx, tflite, or openvino "
-         "(the IR model.xml, else the .onnx; needs the [openvino] extra).")]
+    "--runtime", "-r", help="auto (by file suffix; a directory means onnx), onnx, tflite, ort (predict: "
+         "the .ort file of export --format ort), or openvino (the IR model.xml, else the .onnx; needs "
+         "the [openvino] extra).")]
 
 
 def _version(value: bool) -> None:
