@@ -294,3 +294,18 @@ def _lstm_state_scales(flatbuffer: bytes) -> str:
             if list(got.scale) != list(wanted.scale) or list(got.zeroPoint) != list(wanted.zeroPoint):
                 return "misaligned"
     return "aligned"
+
+
+def test_held_out_rows_are_drawn_evenly_and_never_calibrate():
+    """The gate's samples weight every held-out row alike (1,000 draws of 50 rows: 20 each), so
+    one row near a decision boundary counts 1/50, not whatever a draw with replacement gave it."""
+    from edgeseq.problems.user_inputs import UserInputs
+
+    rows = np.arange(200, dtype=np.float32).reshape(200, 1, 1)
+    problem = UserInputs(shape=(1, 1), calibration=rows)
+    held, _ = problem.generate(1000, np.random.default_rng(0))
+    counts = np.unique(held.ravel(), return_counts=True)[1]
+    assert len(counts) == 50 and set(counts) == {20}
+    calibrating, _ = problem.representative(300, np.random.default_rng(0))
+    assert not set(held.ravel()) & set(calibrating.ravel())
+    assert set(np.unique(calibrating.ravel(), return_counts=True)[1]) == {2}  # 150 rows, twice each
