@@ -75,13 +75,18 @@ def variant_bytes(manifest: dict, result: dict) -> tuple[int | None, float | Non
     that file's route-search form (`route_form`). TFLite variants quantize the fused twin, which
     need not be the form published as model.tflite (generative's unrolled one is smaller): a
     ratio to model.tflite would read int8 as larger than fp32. A rejected variant was never
-    written: its size and form are the ones recorded when it was gated. Manifests from before
+    written: its size, form and fp32 size are the ones recorded when it was gated. Manifests from before
     the route search: the ratio to the same format's fp32 file."""
     listed = entry(manifest, result["artifact"]) if result.get("artifact") else None
     size = listed["bytes"] if listed else result.get("bytes")
     form = (listed or result).get("route_form")
+    # A full-integer TFLite variant's gate recorded its form's exact fp32 size (the unrolled
+    # integer source is not the route search's unrolled candidate file)
+    gated = next((r for r in (manifest.get("parity") or {}).get("results", [])
+                  if result.get("artifact") and r.get("artifact") == result["artifact"]), result)
     candidates = ((manifest.get("routes") or {}).get(result["runtime"]) or {}).get("candidates", [])
-    fp32 = next((c["bytes"] for c in candidates if form and c.get("route") == form and c.get("bytes")), None)
+    fp32 = gated.get("fp32_bytes") or next(
+        (c["bytes"] for c in candidates if form and c.get("route") == form and c.get("bytes")), None)
     if fp32 is None:
         fp32 = next((a["bytes"] for a in manifest.get("artifacts", [])
                      if a.get("format") == result["runtime"] and a.get("variant") == "fp32"), None)

@@ -233,6 +233,10 @@ def _gru_int8_comes_from_the_unrolled_form_and_passes_its_gate(document):
     assert result["passed"] and result["metric"]["name"] == "top1_agreement" and result["metric"]["value"] >= 0.98
     # integer-only hardware runs no fp32 file: kept though larger than its form's fp32 file
     assert result["fp32_bytes"] > 0 and result["bytes"] == int8["bytes"]
+    # info and the parity table size it against that recorded file, whichever way they ask
+    for asked in (result, {"artifact": "model.int8.tflite", "runtime": "tflite"}):
+        assert manifest.variant_bytes(document, asked) == (
+            int8["bytes"], int8["bytes"] / result["fp32_bytes"], "unrolled")
 
 
 CUSTOM_LAYER_SOURCE = '''
