@@ -128,10 +128,11 @@ def _convert_variants(arch: Architecture, saved_twin: Path, route: str, staging:
         log(f"{arch.name}: {fmt} variants {', '.join(wanted)}")
         if fmt == "tflite":
             unrolled = [v for v in wanted if "dir" in (integer_from or {}) and v in integer_from["variants"]]
+            groups = [(saved_twin, route, [v for v in wanted if v not in unrolled], None)]
+            if unrolled:
+                groups.append((integer_from["dir"], integer_from["route"], unrolled, "unrolled"))
             outcomes = {}
-            for directory, how, group, form in ((saved_twin, route, [v for v in wanted if v not in unrolled], None),
-                                                (integer_from and integer_from.get("dir"),
-                                                 integer_from and integer_from.get("route"), unrolled, "unrolled")):
+            for directory, how, group, form in groups:
                 found = tflite_worker.convert_isolated(worker or arch.name, directory, how, staging,
                                                        group, log) if group else {}
                 for variant, outcome in found.items():
