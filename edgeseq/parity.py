@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InputError
+from .errors import EdgeseqError, InputError
 from .problems import Metric, Problem
 from .runtimes import Runner
 
@@ -141,9 +141,15 @@ def paired(reference: dict[str, np.ndarray], candidate: dict[str, np.ndarray]) -
 
 
 def check(problem: Problem, reference: Runner, candidates: list[tuple[str, Runner]],
-          samples: int = 1000, seed: int = 1234, tolerance: Tolerance = Tolerance()) -> dict:
+          samples: int = 1000, seed: int = 1234, tolerance: Tolerance = Tolerance(),
+          optional: list[tuple[str, Runner]] = (), not_run: list[dict] = ()) -> dict:
     """Run the same inputs through the reference and every (variant, runner): seeded
-    generated inputs, or a stored reference's own inputs. Outputs are compared by name."""
+    generated inputs, or a stored reference's own inputs. Outputs are compared by name.
+
+    `optional`: runners edgeseq adds on its own initiative (OpenVINO beside the export's own
+    runtimes). Their rows are reported with `gated: false` and never fail the check; one that
+    cannot run the model goes, as one line, under `not_run`, with those the caller could not
+    even open (`not_run` rows: runtime, variant, artifact, reason)."""
     if hasattr(reference, "data"):
         inputs, targets = reference.data()
         samples, seed = len(inputs), None
@@ -154,9 +160,15 @@ def check(problem: Problem, reference: Runner, candidates: list[tuple[str, Runne
     expected = reference.run(feed)
     targets = problem.reference_targets(targets, expected)
     first = next(iter(expected))
-    results = []
-    for variant, runner in candidates:
-        outputs = paired(expected, runner.run(feed))
+    results, not_run = [], list(not_run)
+    for variant, runner, gated in [(v, r, True) for v, r in candidates] + [(v, r, False) for v, r in optional]:
+        try:
+            outputs = paired(expected, runner.run(feed))
+        except EdgeseqError as exc:
+            if gated:
+                raise
+            not_run.append(unavailable(runner.runtime, variant, runner.path, f"cannot run: {exc}"))
+            continue
         report = compare(problem.for_output(first), inputs, targets, expected[first], outputs[0][1],
                          tolerance, variant)
         if len(outputs) > 1:  # every output must pass; the top level is the first one's
@@ -168,7 +180,7 @@ def check(problem: Problem, reference: Runner, candidates: list[tuple[str, Runne
             if failed:
                 report |= {"passed": False, "reason": "; ".join(failed)}
         results.append({"runtime": runner.runtime, "variant": variant,
-                        "artifact": runner.path.name} | report)
+                        "artifact": runner.path.name} | report | ({} if gated else {"gated": False}))
     return {
         "samples": samples,
         "seed": seed,
@@ -176,5 +188,12 @@ def check(problem: Problem, reference: Runner, candidates: list[tuple[str, Runne
                       "metric": {"name": problem.for_output(first).metric.name,
                                  "value": problem.for_output(first).score(inputs, targets, expected[first])}},
         "results": results,
-        "passed": all(r["passed"] for r in results),
+        **({"not_run": not_run} if not_run else {}),
+        "passed": all(r["passed"] for r in results if r.get("gated", True)),
     }
+
+
+def unavailable(runtime: str, variant: str, path, reason: str) -> dict:
+    """A `not_run` row: an optional runtime that cannot open or run an artifact."""
+    return {"runtime": runtime, "variant": variant, "artifact": path.name, "gated": False,
+            "reason": " ".join(str(reason).split())[:300]}

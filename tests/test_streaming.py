@@ -54,9 +54,63 @@ def test_step_model_streamed_from_zeros_matches_keras_at_every_step_over_a_long_
     for part in ("every_step", "window", "long_stream"):
         assert result[part]["min_atol"] <= ATOL, part
     assert result["long_stream"]["well_conditioned"]  # untrained weights: not chaotic
+    assert result["long_stream"]["gate"] == "anchored"
+    anchored = result["anchored"]  # the step from each of Keras's 1,000 states
+    assert anchored["steps"] >= 1000
+    assert anchored["output"]["min_atol"] <= ATOL and anchored["state"]["min_atol"] <= ATOL
+    assert anchored["decision_agreement"] in (None, 1.0)
     assert result["reset_exact"]
     if result["decision_agreement"] is not None:
         assert result["decision_agreement"] == 1.0
+
+
+class _Faulty:
+    """A step runner whose next state is spoilt a little at every step, as a real bug would
+    (a state that decays, a state kept in float16): each step alone is nearly right, so only
+    a long stream can tell."""
+
+    def __init__(self, runner, section, spoil):
+        self.runner, self.spoil, self._next = runner, spoil, section["state"]["output"]
+        self.runtime, self.path = runner.runtime, runner.path
+        self.inputs, self.outputs = runner.inputs, runner.outputs
+
+    def infer(self, feed):
+        outputs = dict(self.runner.infer(feed))
+        outputs[self._next] = self.spoil(outputs[self._next]).astype(np.float32)
+        return outputs
+
+
+@pytest.mark.parametrize("spoil, name", [
+    (lambda state: state * (1 - 1e-3), "decays by 1e-3 a step"),
+    (lambda state: state.astype(np.float16), "kept in float16"),
+])
+@pytest.mark.parametrize("arch", ["stacked", "generative"])
+def test_a_step_model_whose_state_drifts_fails_the_long_stream_from_keras_states(untrained, arch, spoil, name):
+    directory = untrained(arch)
+    section = manifest.load(directory)["streaming"]
+    faulty = _Faulty(step_runner(directory / "model.step.onnx", section), section, spoil)
+    report = stream_parity.compare(manifest_problem(directory), section, stream_references(directory),
+                                   [("fp32", faulty)])
+    result = report["results"][0]
+    assert not result["passed"], name
+    assert "1000-step stream from Keras's states: state" in result["reason"], result["reason"]
+    # the anchored error is far past the tolerance, not on its edge
+    assert result["anchored"]["state"]["min_atol"] > 10 * ATOL
+
+
+def test_the_long_stream_judges_the_same_artifact_alike_on_every_seed(untrained):
+    """The gate must not be a draw: the anchored error of a correct step model stays within a
+    small fraction of atol whatever stream the seed gives."""
+    directory = untrained("stacked")
+    section = manifest.load(directory)["streaming"]
+    runner = step_runner(directory / "model.step.tflite", section)
+    refs = keras_references(directory)
+    for seed in (1, 2, 3):
+        report = stream_parity.check(manifest_problem(directory), section, sequences=4, seed=seed,
+                                     candidates=[("fp32", runner)], **refs)
+        anchored = report["results"][0]["anchored"]
+        assert report["passed"], report["results"][0].get("reason")
+        assert max(anchored["output"]["min_atol"], anchored["state"]["min_atol"]) < ATOL / 10
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
@@ -176,6 +230,7 @@ def test_parity_against_the_stored_reference_reports_step_rows_without_tensorflo
         assert r["every_step"]["max_abs"] <= exported[r["runtime"]]["every_step"]["max_abs"]
         assert r["long_stream"]["max_abs"] == exported[r["runtime"]]["long_stream"]["max_abs"]
         assert r["long_stream"]["keras_vs_float64"] == exported[r["runtime"]]["long_stream"]["keras_vs_float64"]
+        assert r["anchored"] == exported[r["runtime"]]["anchored"]  # Keras's states, stored
         assert r["reset_exact"]
 
 

@@ -65,13 +65,10 @@ def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, referen
                            "parity needs the [openvino] extra: pip install 'edgeseq[openvino]'")
     candidates = [(a["variant"], open_runner(directory / a["file"]))
                   for a in windows if a["format"] in (*DEVICE_RUNTIMES, "ort", "openvino")]
-    if openvino_installed():
-        # OpenVINO runs the fp32 ONNX file beside onnxruntime (the quantized ONNX variants use
-        # onnxruntime's own com.microsoft ops), and is gated like any fp32 artifact.
-        candidates += [("fp32", open_runner(directory / a["file"], "openvino"))
-                       for a in windows if a["format"] == "onnx" and a.get("variant") == "fp32"]
+    optional, not_run = _openvino_beside(directory, windows) if openvino_installed() else ([], [])
     ref = reference_runner(directory, manifest, reference)
-    report = check(problem, ref, candidates, samples=samples, seed=seed, tolerance=tolerance)
+    report = check(problem, ref, candidates, samples=samples, seed=seed, tolerance=tolerance,
+                   optional=optional, not_run=not_run)
     # Step models stream against Keras itself, or against its streamed answers stored at export.
     from . import stream_parity_table  # noqa: PLC0415 - rich, only when parity runs
 
@@ -80,6 +77,24 @@ def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, referen
     if streams is not None:  # step models beside the window ones; both must pass
         report |= {"streaming": streams, "passed": report["passed"] and streams["passed"]}
     return report
+
+
+def _openvino_beside(directory: Path, windows: list[dict]) -> tuple[list, list]:
+    """OpenVINO on the fp32 ONNX file beside onnxruntime (the quantized ONNX variants use
+    onnxruntime's own com.microsoft ops), when the [openvino] extra is installed. edgeseq adds
+    it on its own initiative, so it reports and never gates: a model OpenVINO cannot load (a
+    GRU's Loop, say) is a row saying so, not a failed check. An exported IR (--format
+    openvino) is the export's own artifact and gated like the others."""
+    from ..parity import unavailable  # noqa: PLC0415
+
+    runners, not_run = [], []
+    for a in windows:
+        if a["format"] == "onnx" and a.get("variant") == "fp32":
+            try:
+                runners.append(("fp32", open_runner(directory / a["file"], "openvino")))
+            except EdgeseqError as exc:
+                not_run.append(unavailable("openvino", "fp32", directory / a["file"], f"cannot load: {exc}"))
+    return runners, not_run
 
 
 def _per_layer_of(directory: Path, manifest: dict, samples: int, seed: int) -> list[dict]:
@@ -97,11 +112,18 @@ def _per_layer_of(directory: Path, manifest: dict, samples: int, seed: int) -> l
                                                                   np.random.default_rng(seed))
     fp32 = [a for a in manifest["artifacts"] if a["format"] in (*DEVICE_RUNTIMES, "ort", "openvino")
             and a.get("variant") == "fp32" and manifest_file.is_window_model(a)]
-    checked = [(directory / a["file"], a["format"]) for a in fp32]
-    if openvino_installed():  # as in _parity_of: OpenVINO on model.onnx too
-        checked += [(directory / a["file"], "openvino") for a in fp32 if a["format"] == "onnx"]
-    return [per_layer(keras_model, path, runtime, batch, tolerance.atol, tolerance.rtol)
-            for path, runtime in checked]
+    checked = [(directory / a["file"], a["format"], True) for a in fp32]
+    if openvino_installed():  # as in _parity_of: OpenVINO on model.onnx too, never failing the command
+        checked += [(directory / a["file"], "openvino", False) for a in fp32 if a["format"] == "onnx"]
+    found = []
+    for path, runtime, required in checked:
+        try:
+            found.append(per_layer(keras_model, path, runtime, batch, tolerance.atol, tolerance.rtol))
+        except EdgeseqError as exc:
+            if required:
+                raise
+            err.print(f"per-layer: {runtime} skipped: {exc}", markup=False, highlight=False)
+    return found
 
 
 @command()

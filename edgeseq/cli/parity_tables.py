@@ -18,8 +18,9 @@ def show_parity(report: dict, title: str, rejected: list[dict] = ()) -> None:
     for r in report["results"]:
         table.add_row(r["runtime"], r["variant"], fmt(r["max_abs"], ".1e"), fmt(r["p99_abs"], ".1e"),
                       fmt(r["min_atol"], ".1e"), fmt(r["argmax_agreement"], ".3f"),
-                      fmt(r["metric"]["value"], ".4f"),
-                      "[green]yes[/]" if r["passed"] else f"[red]no[/] {r.get('reason', '')}")
+                      fmt(r["metric"]["value"], ".4f"), _passed_cell(r))
+    for r in report.get("not_run", []):  # an optional runtime that cannot run the model
+        table.add_row(r["runtime"], r["variant"], "-", "-", "-", "-", "-", "[yellow]not gated[/]")
     for r in rejected:
         has_stats = r.get("max_abs") is not None
         table.add_row(r["runtime"], r["variant"], fmt(r.get("max_abs"), ".1e"),
@@ -30,9 +31,17 @@ def show_parity(report: dict, title: str, rejected: list[dict] = ()) -> None:
     for r in rejected:
         out.print(f"[red]rejected[/] {r['runtime']} {r['variant']}: {escape(r['reason'])}",
                   highlight=False)
+    for r in report.get("not_run", []):
+        out.print(f"{r['runtime']}: {escape(r['reason'])} (not gated: edgeseq adds {r['runtime']} "
+                  "on its own when it is installed)", highlight=False)
     source = f"seed {report['seed']}" if report["seed"] is not None else "stored inputs"
     out.print(f"{report['samples']} inputs ({source}); tolerance atol "
               f"{report['results'][0]['atol']:g}, rtol {report['results'][0]['rtol']:g}")
+
+
+def _passed_cell(r: dict) -> str:
+    verdict = "[green]yes[/]" if r["passed"] else f"[red]no[/] {escape(r.get('reason', ''))}"
+    return verdict if r.get("gated", True) else f"{verdict} [yellow](not gated)[/]"
 
 
 def show_parity_summary(reports: dict[str, dict], manifests: dict[str, dict]) -> None:
@@ -45,7 +54,7 @@ def show_parity_summary(reports: dict[str, dict], manifests: dict[str, dict]) ->
     # "from": the fp32 form (route search) a variant was converted from; "× fp32" is against it
     variants = Table("architecture", "runtime", "variant", "from", "bytes", "× fp32", "metric",
                      "max abs", "passed", title="quantized variants (gate: task metric)")
-    reasons = []
+    reasons, not_gated = [], []
     for name, report in reports.items():
         by_runtime = {r["runtime"]: r for r in report["results"] if r["variant"] == "fp32"}
         cells = []
@@ -55,6 +64,8 @@ def show_parity_summary(reports: dict[str, dict], manifests: dict[str, dict]) ->
         table.add_row(name, report["reference"]["metric"]["name"],
                       fmt(report["reference"]["metric"]["value"], ".4f"), *cells,
                       "[green]yes[/]" if report["passed"] else "[red]no[/]")
+        for r in report.get("not_run", []):
+            not_gated.append(f"{name} {r['runtime']} (not gated): {r['reason']}")
         for r in [r for r in report["results"] if r["variant"] != "fp32"] + manifests[name].get("rejected", []):
             size, ratio, form = manifest_file.variant_bytes(manifests[name], r)
             variants.add_row(name, r["runtime"], r["variant"], form or "-", f"{size:,}" if size else "-",
@@ -69,3 +80,5 @@ def show_parity_summary(reports: dict[str, dict], manifests: dict[str, dict]) ->
         out.print(variants)
     for reason in reasons:
         out.print(f"[red]rejected[/] {escape(reason)}", highlight=False)
+    for line in not_gated:
+        out.print(escape(line), highlight=False)

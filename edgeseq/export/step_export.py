@@ -27,6 +27,8 @@ def references(model, plan: step_model.Plan) -> dict:
     for the same outputs bit for bit (vanilla, untrained). Not a model with per-frame layers
     (TimeDistributed over a time axis of any length, cnn_lstm): its graph fails to vectorize
     them ("Graph execution error" at the TimeDistributed's StridedSlice), so it runs eagerly."""
+    import keras  # noqa: PLC0415 - the caller has loaded TensorFlow
+
     eager = any(kind == "frame" for kind, _ in plan.stages)
 
     def run(keras_model):
@@ -38,9 +40,31 @@ def references(model, plan: step_model.Plan) -> dict:
     if plan.decoder:  # the encoder's vector at every step, decoded: the answer on each prefix
         every_step = _decoded(every_step, run(decoder_model.reference(plan)))
         exact = _decoded(exact, run(decoder_model.reference(plan, "float64")))
+    decoder = run(decoder_model.reference(plan)) if plan.decoder else None
     return {"every_step": lambda x: np.asarray(every_step(x)),
             "window": lambda x: np.asarray(model(x, training=False)),
-            "exact": lambda x: np.asarray(exact(as_float64(x)))}
+            "exact": lambda x: np.asarray(exact(as_float64(x))),
+            # one step has no time axis to vectorize: compiled even with per-frame layers
+            "anchored": _along(step_model.build(keras, plan).predict_on_batch, plan, decoder)}
+
+
+def _along(step, plan: step_model.Plan, decoder):
+    """stream_parity's `anchored` reference: Keras's step model run along a (1, T, ...)
+    stream from the zero state, the state before every step recorded; then its step from
+    each recorded state, in one batched call as the candidates take them."""
+    def run(stream):
+        steps = stream[0]
+        states = np.zeros((len(steps), plan.state_size), np.float32)
+        state = states[:1]
+        for t in range(len(steps)):
+            states[t] = state[0]
+            _, state = step([steps[t:t + 1], state])
+            state = np.asarray(state)
+        outputs, next_states = (np.asarray(a) for a in step([steps, states]))
+        if decoder is not None:  # the answer on the prefix, as DecodedStep gives it
+            outputs = np.asarray(decoder(outputs))
+        return {"states": states, "outputs": outputs, "next_states": next_states}
+    return run
 
 
 def _decoded(encoder, decoder):

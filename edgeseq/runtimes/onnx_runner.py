@@ -28,7 +28,9 @@ class OnnxRunner(Runner):
         # One thread: these models are tiny, and batch-1 latency is what a device sees.
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-        options.log_severity_level = 3
+        # Fatal only: a kernel that refuses an input is raised to us (infer makes it one line);
+        # at the error level onnxruntime would print the same refusal on stderr a second time.
+        options.log_severity_level = 4
         try:
             self.session = ort.InferenceSession(str(self.path), options,
                                                 providers=["CPUExecutionProvider"])

@@ -93,8 +93,12 @@ class OpenvinoRunner(Runner):
         key = tuple(feed[spec.name].shape for spec in self.inputs)
         if key not in self._requests:
             model = self.model.clone()
-            model.reshape({spec.name: list(shape) for spec, shape in zip(self.inputs, key, strict=True)})
-            compiled = self._core.compile_model(model, "CPU", self._config)
+            try:
+                model.reshape({spec.name: list(shape) for spec, shape in zip(self.inputs, key, strict=True)})
+                compiled = self._core.compile_model(model, "CPU", self._config)
+            except RuntimeError as exc:  # a graph that loads dynamic but not at this shape
+                raise InputError(f"{self.path} is not a model OpenVINO can run at input shapes "
+                                 f"{', '.join(map(str, key))} ({_reason(exc)})") from None
             self._requests[key] = (compiled, compiled.create_infer_request())
         return self._requests[key]
 

@@ -1,7 +1,8 @@
 """Keras's streaming answers stored at export (stream_reference.npz), so that `edgeseq parity
 --reference stored` on a device without TensorFlow reports step rows too: a few seeded
 sequences with Keras's output at every step and on the window, and one long stream with
-Keras's outputs in float32 and float64 — what stream_parity.compare needs, as arrays.
+Keras's outputs in float32 and float64 and Keras's state before each of its steps with its
+step from there (the anchored check) — what stream_parity.compare needs, as arrays.
 
 Why a few sequences, not the export gate's 200: the file travels with the export, and
 cnn_lstm's frames make every stored sequence 8,000 values; the 200-sequence gate has run at
@@ -20,7 +21,9 @@ from ..errors import InputError
 FILE = "stream_reference.npz"
 SEQUENCES = 32
 #: the arrays of stream_parity.references, stored under these names
-KEYS = ("inputs", "targets", "every_step", "window", "stream", "long", "exact_long")
+KEYS = ("inputs", "targets", "every_step", "window", "stream", "long")
+#: stored when the export had them (older exports have none of the anchored arrays)
+OPTIONAL = ("exact_long", "anchored_states", "anchored_outputs", "anchored_next_states")
 
 
 def write(path: Path, refs: dict) -> dict:
@@ -29,7 +32,7 @@ def write(path: Path, refs: dict) -> dict:
     targets = refs["targets"]  # a user model's labels may be a dict: not judged on the device
     refs["targets"] = (targets[:SEQUENCES] if isinstance(targets, np.ndarray)
                        else np.zeros((len(refs["inputs"]), 0), np.float32))
-    arrays = {key: refs[key] for key in KEYS if refs[key] is not None}
+    arrays = {key: refs[key] for key in KEYS + OPTIONAL if refs.get(key) is not None}
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
             np.savez_compressed(f, seed=np.int64(refs["seed"]), **arrays)
@@ -45,7 +48,7 @@ def read(path: Path) -> dict:
             stored = {name: data[name] for name in data.files}
     except (OSError, ValueError) as exc:
         raise InputError(f"{path} is not a readable edgeseq stream reference ({exc})") from None
-    missing = [key for key in KEYS[:-1] + ("seed",) if key not in stored]
+    missing = [key for key in KEYS + ("seed",) if key not in stored]
     if missing:
         raise InputError(f"{path} is not a readable edgeseq stream reference (no {', '.join(missing)})")
-    return {key: stored.get(key) for key in KEYS} | {"seed": int(stored["seed"])}
+    return {key: stored.get(key) for key in KEYS + OPTIONAL} | {"seed": int(stored["seed"])}
