@@ -52,6 +52,16 @@ class Artifact:
         return "model" if self.variant in (None, "fp32") else "variant"
 
     @classmethod
+    def staged(cls, path: Path, info: dict) -> Artifact:
+        """A file the export pipeline has just written, with what its converter said of it
+        (the manifest entry, less the file's own bytes and sha256)."""
+        return cls(path=Path(path), format=info["format"], variant=info.get("variant"),
+                   form=info.get("route_form"), route=info.get("route"), info=dict(info))
+
+    def with_info(self, **changes) -> Artifact:
+        return Artifact.staged(self.path, self.info | changes)
+
+    @classmethod
     def from_manifest(cls, directory: Path, entry: dict) -> Artifact:
         variant = entry.get("variant")
         gate = None

@@ -70,3 +70,19 @@ def import_tensorflow():
     except ImportError:
         pass
     return tf
+
+
+def require_train(what: str) -> None:
+    """TensorFlow, Keras, tf_keras and tf2onnx, imported quietly; EdgeseqError naming the
+    [train] extra when one is missing (`what`: the command or call that needs them)."""
+    import importlib.util  # noqa: PLC0415
+
+    from .errors import EdgeseqError  # noqa: PLC0415
+
+    missing = [m for m in ("tensorflow", "keras", "tf_keras", "tf2onnx")
+               if importlib.util.find_spec(m) is None]
+    if missing:
+        raise EdgeseqError(f"{what} needs the [train] extra ({', '.join(missing)} "
+                           "missing): pip install 'edgeseq[train]'")
+    # Before anything imports it: TensorFlow's start-up lines would precede any refusal.
+    import_tensorflow()

@@ -52,7 +52,7 @@ class Architecture:
         with layers TFLite Micro cannot run lowered (export/tf_keras_twin.py)."""
         import tf_keras  # noqa: PLC0415
 
-        from .export.tf_keras_twin import for_tflm  # noqa: PLC0415
+        from .exporters.tflite.tf_keras_twin import for_tflm  # noqa: PLC0415
 
         twin = self.build(for_tflm(tf_keras), batch_size=1, problem=problem)
         twin.set_weights(model.get_weights())

@@ -59,7 +59,7 @@ def cli_in_fresh_process(*args, timeout=600) -> subprocess.CompletedProcess:
 
 
 def export_untrained(arch_name: str, out_dir: Path, seed: int = 0) -> Path:
-    from edgeseq.export.pipeline import export_untrained as export
+    from edgeseq.exporters.pipeline import export_untrained as export
 
     # --optimize size: the route search then chooses by bytes, not by a noisy timing, so the
     # graph tests (ops, FLOP counts, TFLM) see the same forms on every run: today's fused ones
@@ -86,7 +86,7 @@ def optional_formats(tmp_path_factory) -> Path:
     the OpenVINO IR where the [openvino] extra is installed (one export for both test files)."""
     import importlib.util
 
-    from edgeseq.export.pipeline import export_untrained as export
+    from edgeseq.exporters.pipeline import export_untrained as export
 
     formats = ("ort", "openvino") if importlib.util.find_spec("openvino") else ("ort",)
     out_dir = tmp_path_factory.mktemp("optional-formats")
@@ -103,7 +103,7 @@ def quantized_vanilla(tmp_path_factory) -> Path:
     """vanilla (seeded, untrained) exported with every quantized variant, window and step
     models (one export for test_quantization and test_streaming's integer step models), and
     --optimize none: the first form of each format only, no route search."""
-    from edgeseq.export.pipeline import export_untrained as export
+    from edgeseq.exporters.pipeline import export_untrained as export
 
     out_dir = tmp_path_factory.mktemp("quantized")
     export(registry.get("vanilla"), out_dir, quantize=QUANTIZE_ALL, optimize="none")
@@ -114,7 +114,7 @@ def quantized_vanilla(tmp_path_factory) -> Path:
 def trained(tmp_path_factory):
     """arch name → directory with the model trained to its skill and exported, as
     `make export` does (made once per session; training is what costs here)."""
-    from edgeseq.export.pipeline import export
+    from edgeseq.exporters.pipeline import export
 
     made: dict[str, Path] = {}
 

@@ -38,14 +38,14 @@ def _long_work(*_args, **_kwargs):
 
 @pytest.fixture()
 def no_long_work(monkeypatch):
-    import edgeseq.bench
-    import edgeseq.export.pipeline
-    import edgeseq.parity
+    import edgeseq.checks.parity
+    import edgeseq.exporters.pipeline
+    import edgeseq.measure.bench
     import edgeseq.targets.mcu.build
     import edgeseq.training
 
-    for module, name in ((edgeseq.training, "train"), (edgeseq.export.pipeline, "export"),
-                         (edgeseq.parity, "check"), (edgeseq.bench, "_spawn"),
+    for module, name in ((edgeseq.training, "train"), (edgeseq.exporters.pipeline, "export"),
+                         (edgeseq.checks.parity, "check"), (edgeseq.measure.bench, "_spawn"),
                          (edgeseq.targets.mcu.build, "run")):
         monkeypatch.setattr(module, name, _long_work)
 

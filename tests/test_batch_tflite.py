@@ -9,7 +9,8 @@ import shutil
 import numpy as np
 import pytest
 
-from edgeseq import graph, manifest, registry
+from edgeseq import manifest, registry
+from edgeseq.measure import graph
 from edgeseq.runtimes import open_runner
 
 from .conftest import ARCHS, cli_in_fresh_process
@@ -69,7 +70,7 @@ def test_bench_takes_tflite_batch_throughput_from_the_batch_file(untrained, tmp_
 
 
 def test_export_batch_1_writes_no_batch_file(tmp_path):
-    from edgeseq.export.pipeline import export_untrained
+    from edgeseq.exporters.pipeline import export_untrained
 
     document = export_untrained(registry.get("generative"), tmp_path, batch=1, formats=("tflite",))
     assert not any(a.get("batch") for a in document["artifacts"])

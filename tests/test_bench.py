@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from edgeseq import flops, graph, manifest
+from edgeseq import manifest
 from edgeseq.cli import app
+from edgeseq.measure import flops, graph
 from edgeseq.runtimes import open_runner
 
 from .conftest import cli_in_fresh_process

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from edgeseq.checks.compare import compare_output, parse_error_stat, parse_per_output, topk_agreement
 from edgeseq.cli import app
-from edgeseq.compare import compare_output, parse_error_stat, parse_per_output, topk_agreement
 from edgeseq.errors import InputError
 
 cli = CliRunner()

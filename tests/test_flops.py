@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from edgeseq import flops, manifest
+from edgeseq import manifest
 from edgeseq.errors import InputError
+from edgeseq.measure import flops
 
 from .conftest import ARCHS
 

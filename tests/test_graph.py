@@ -3,7 +3,8 @@ way tf2onnx's tests do: count the ops)."""
 
 import pytest
 
-from edgeseq import graph, manifest
+from edgeseq import manifest
+from edgeseq.measure import graph
 
 from .conftest import ARCHS
 

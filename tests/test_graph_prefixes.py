@@ -9,7 +9,7 @@ import onnxruntime as ort
 import pytest
 from ai_edge_litert.interpreter import Interpreter
 
-from edgeseq import graph
+from edgeseq.measure import graph
 from edgeseq.runtimes import open_runner
 
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "graph_prefixes.py"

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from edgeseq import manifest
 from edgeseq.cli import app
-from edgeseq.export import pause_points, publish
+from edgeseq.exporters import pause_points, publish
 
 BEFORE_SWITCH = ("staged", "converting", "before-switch")
 # Generous: an untrained vanilla export takes seconds; this only stops a hung test.
@@ -86,7 +86,7 @@ def test_an_export_left_to_finish_publishes_the_new_set_complete(untrained, tmp_
 
 def test_the_next_export_clears_what_a_killed_one_left(untrained, tmp_path):
     from edgeseq import registry
-    from edgeseq.export.pipeline import export
+    from edgeseq.exporters.pipeline import export
 
     directory, _ = copy_of_previous_export(untrained, tmp_path)
     (directory / publish.GENERATIONS / "20000101T000000-killed").mkdir()

@@ -1,4 +1,4 @@
-"""The one walk over a Keras model's layers (export/layer_walk.py): inside wrappers and
+"""The one walk over a Keras model's layers (exporters/layer_walk.py): inside wrappers and
 submodels, each layer once."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ def test_walk_finds_layers_inside_wrappers_and_submodels_once_each():
     import keras
     from keras import layers as L  # noqa: N812
 
-    from edgeseq.export import layer_walk, pipeline
+    from edgeseq.exporters import layer_walk
 
     inner = keras.Sequential([keras.Input((4,)), L.Embedding(7, 3, name="vocab")], name="inner")
     model = keras.Sequential([keras.Input((4,)), inner,
@@ -18,5 +18,5 @@ def test_walk_finds_layers_inside_wrappers_and_submodels_once_each():
     assert len(found) == len(set(map(id, layer_walk.layers(model))))  # none twice
     assert found[:2] == ["inner", "vocab"] and found[2] == "both" and found[-2:] == ["each", "dense"]
     assert sorted(found[3:-2]) == ["backward_lstm", "forward_lstm"]
-    assert pipeline._has_recurrence(model)
-    assert not pipeline._has_recurrence(keras.Sequential([keras.Input((4,)), inner]))
+    assert layer_walk.has_recurrence(model)
+    assert not layer_walk.has_recurrence(keras.Sequential([keras.Input((4,)), inner]))

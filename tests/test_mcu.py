@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("tflite_micro", reason="the [mcu] extra (tflite-micro) is not installed")
 
 from edgeseq import manifest, registry  # noqa: E402
-from edgeseq.parity import Tolerance  # noqa: E402
+from edgeseq.checks.parity import Tolerance  # noqa: E402
 from edgeseq.runtimes.keras_runner import KerasRunner  # noqa: E402
 from edgeseq.targets.mcu import build, compatibility, flatbuffer, tflm_worker  # noqa: E402
 
@@ -35,7 +35,7 @@ METRIC_IS_NOISE_UNTRAINED = {"bidirectional"}
 def exported(tmp_path_factory):
     """arch name → untrained export with fp32 and int8 TFLite files (dynamic-int8 too where
     the export publishes it)."""
-    from edgeseq.export.pipeline import export_untrained
+    from edgeseq.exporters.pipeline import export_untrained
 
     made = {}
 
@@ -340,8 +340,8 @@ def user_exports(tmp_path_factory):
     import keras
     from keras import layers as L  # noqa: N812
 
-    from edgeseq.export import user_model
-    from edgeseq.export.pipeline import export
+    from edgeseq.exporters import user_model
+    from edgeseq.exporters.pipeline import export
 
     tmp = tmp_path_factory.mktemp("mcu-user")
     made = {}

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from edgeseq import manifest, registry
 from edgeseq.cli import app, validate
 from edgeseq.errors import InputError
-from edgeseq.export import pause_points, pipeline
+from edgeseq.exporters import pause_points, pipeline
 
 cli = CliRunner()
 REACH_LIMIT_S = 900  # only stops a hung test
@@ -108,13 +108,13 @@ FAKE_BENCH = {"directory": "d", "architecture": "vanilla", "machine": {"cpus": 2
 
 
 def test_bench_prints_its_report_even_when_the_plot_cannot_be_saved(untrained, monkeypatch, tmp_path):
-    import edgeseq.bench
+    import edgeseq.measure.bench
 
     def broken_plot(document, path):
         raise OSError("disk full")
 
-    monkeypatch.setattr(edgeseq.bench, "run", lambda *a, **k: FAKE_BENCH)
-    monkeypatch.setattr(edgeseq.bench, "plot", broken_plot)
+    monkeypatch.setattr(edgeseq.measure.bench, "run", lambda *a, **k: FAKE_BENCH)
+    monkeypatch.setattr(edgeseq.measure.bench, "plot", broken_plot)
     result = cli.invoke(app, ["bench", str(untrained("vanilla")), "--json",
                               "--plot", str(tmp_path / "b.png")])
     assert json.loads(result.stdout)["results"][0]["p50_us"] == 10.0
@@ -123,10 +123,10 @@ def test_bench_prints_its_report_even_when_the_plot_cannot_be_saved(untrained, m
 
 
 def test_bench_without_matplotlib_says_so_before_benchmarking(untrained, monkeypatch, tmp_path):
-    import edgeseq.bench
+    import edgeseq.measure.bench
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # as on the device install
-    monkeypatch.setattr(edgeseq.bench, "run", lambda *a, **k: pytest.fail("benchmark ran"))
+    monkeypatch.setattr(edgeseq.measure.bench, "run", lambda *a, **k: pytest.fail("benchmark ran"))
     result = cli.invoke(app, ["bench", str(untrained("vanilla")), "--plot", str(tmp_path / "b.png")])
     assert result.exit_code == 2
     assert "needs matplotlib" in one_error_line(result)
@@ -191,7 +191,7 @@ def test_readme_lists_every_option_of_every_command_and_every_format_and_route_r
     import typer.main
 
     from edgeseq.cli import COMMANDS
-    from edgeseq.export import routes
+    from edgeseq.exporters import routes
 
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     section = readme.split("### Commands and options", 1)[1].split("\n## ", 1)[0]

@@ -7,7 +7,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, checker, helper, numpy_helper
 
-from edgeseq.export.onnx_recurrent import simplify
+from edgeseq.exporters.onnx.onnx_recurrent import simplify
 
 from .conftest import ARCHS
 

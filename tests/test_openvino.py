@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from edgeseq import registry
+from edgeseq.checks.parity import Tolerance, check
 from edgeseq.cli import app
-from edgeseq.parity import Tolerance, check
 from edgeseq.runtimes import open_runner
 
 from .conftest import ARCHS
@@ -124,7 +124,8 @@ def test_predict_parity_and_compare_run_the_ir_and_runtime_openvino_picks_it(ir_
 
 
 def test_bench_runs_openvino_on_the_ir_when_the_export_has_one(ir_export, untrained):
-    from edgeseq import bench, manifest
+    from edgeseq import manifest
+    from edgeseq.measure import bench
 
     assert bench._openvino_artifact(ir_export, manifest.load(ir_export)) == (
         {"file": "model.xml", "source": "model.onnx"}, None)
@@ -166,7 +167,8 @@ def test_a_changed_ir_weights_file_is_refused_in_one_line(ir_export, tmp_path):
 
 
 def test_without_openvino_export_and_bench_name_the_extra(untrained, monkeypatch, tmp_path):
-    from edgeseq import bench, manifest
+    from edgeseq import manifest
+    from edgeseq.measure import bench
 
     monkeypatch.setitem(sys.modules, "openvino", None)  # import openvino now fails, as if absent
     result = run("export", "vanilla", "--out", tmp_path, "--format", "openvino")

@@ -6,9 +6,9 @@ import pytest
 from typer.testing import CliRunner
 
 from edgeseq import manifest, registry
+from edgeseq.checks.parity import Tolerance, check
 from edgeseq.cli import app
-from edgeseq.export import to_ort
-from edgeseq.parity import Tolerance, check
+from edgeseq.exporters.onnx import to_ort
 from edgeseq.runtimes import open_runner
 
 from .conftest import ARCHS

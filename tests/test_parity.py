@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from edgeseq import manifest, registry
+from edgeseq.checks.parity import Tolerance, check, error_stats
 from edgeseq.errors import InputError
-from edgeseq.parity import Tolerance, check, error_stats
 from edgeseq.runtimes import open_runner
 
 from .conftest import ARCHS

@@ -55,7 +55,8 @@ def broken(tmp_path_factory):
     import keras
     import tf_keras
 
-    from edgeseq.export import to_onnx, to_ort, to_tflite
+    from edgeseq.exporters.onnx import to_onnx, to_ort
+    from edgeseq.exporters.tflite import to_tflite
 
     out = tmp_path_factory.mktemp("broken")
     arch = registry.get("stacked")

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from edgeseq import manifest, parity, registry
-from edgeseq.export.pipeline import export_untrained
+from edgeseq import manifest, registry
+from edgeseq.checks import parity
+from edgeseq.exporters.pipeline import export_untrained
 from edgeseq.runtimes import open_runner
 
 
@@ -79,7 +80,7 @@ def test_metric_gate_rules():
 
 
 def test_a_converter_crash_is_a_reported_failure_and_the_other_variants_go_on(tmp_path):
-    from edgeseq.export.tflite_worker import convert_isolated
+    from edgeseq.exporters.tflite.tflite_worker import convert_isolated
 
     outcomes = convert_isolated("vanilla", tmp_path / "model.keras", "route", tmp_path,
                                 ["first", "crash", "last"], log=lambda _: None,

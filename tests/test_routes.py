@@ -8,8 +8,9 @@ import json
 import pytest
 
 from edgeseq import manifest, registry
-from edgeseq.export import route_forms, routes, to_tflite
-from edgeseq.parity import Tolerance
+from edgeseq.checks.parity import Tolerance
+from edgeseq.exporters import route_forms, routes
+from edgeseq.exporters.tflite import to_tflite
 from edgeseq.runtimes.keras_runner import KerasRunner
 
 
@@ -54,7 +55,7 @@ def test_every_candidate_is_recorded_and_the_smallest_passing_one_is_published(u
 
 
 def test_optimize_latency_publishes_the_fastest_passing_form(tmp_path):
-    from edgeseq.export.pipeline import export_untrained
+    from edgeseq.exporters.pipeline import export_untrained
 
     document = export_untrained(registry.get("generative"), tmp_path, batch=1)  # latency: the default
     _check_rule(document, tmp_path, "latency")

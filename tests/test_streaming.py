@@ -9,7 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from edgeseq import manifest, registry, stream_parity
+from edgeseq import manifest, registry
+from edgeseq.checks import stream_parity
 from edgeseq.runtimes import open_runner
 from edgeseq.streaming import Stream, open_stream, step_runner
 
@@ -23,7 +24,7 @@ ATOL = RTOL = 1e-5
 def keras_references(directory):
     import keras
 
-    from edgeseq.export import step_export, step_model
+    from edgeseq.exporters.step import step_export, step_model
 
     model = keras.saving.load_model(directory / "model.keras", compile=False)
     return step_export.references(model, step_model.plan(model))
@@ -305,7 +306,7 @@ def generative_with_biases(tmp_path_factory):
     bias LSTM answers (0,0) forever, which would make any two rollouts agree."""
     import keras
 
-    from edgeseq.export.pipeline import export
+    from edgeseq.exporters.pipeline import export
     from edgeseq.training import save
 
     arch = registry.get("generative")
@@ -383,7 +384,7 @@ def test_a_user_sequence_model_of_lstm_gru_and_simple_rnn_streams_every_step_lik
 
 
 def test_integer_step_models_are_gated_on_the_streamed_task_metric(quantized_vanilla):
-    from edgeseq.parity import metric_gate
+    from edgeseq.checks.parity import metric_gate
 
     directory = quantized_vanilla  # every variant asked for; int8 and int16x8 have step forms
     document = manifest.load(directory)

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from edgeseq.export import tf_keras_twin
-from edgeseq.export.fold_time import fold
+from edgeseq.exporters.onnx.fold_time import fold
+from edgeseq.exporters.tflite import tf_keras_twin
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,8 @@ them float), and a file that quantized nothing refused with the converter's thre
 
 import pytest
 
-from edgeseq.export import tflite_weights, to_tflite
+from edgeseq.exporters.quantize import tflite_weights
+from edgeseq.exporters.tflite import to_tflite
 
 
 def converter(units: int):
@@ -41,7 +42,7 @@ def test_a_looped_models_dynamic_range_file_is_the_quantizers_closer_to_fp32(tmp
     import keras
     import numpy as np
 
-    from edgeseq.export import user_model
+    from edgeseq.exporters import user_model
     from edgeseq.runtimes import open_runner
 
     keras.utils.set_random_seed(0)

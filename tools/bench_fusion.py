@@ -21,9 +21,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from edgeseq import graph, registry  # noqa: E402
-from edgeseq.bench import latency, time_calls  # noqa: E402
-from edgeseq.export import to_onnx, to_tflite  # noqa: E402
+from edgeseq import registry  # noqa: E402
+from edgeseq.exporters.onnx import to_onnx
+from edgeseq.exporters.tflite import to_tflite  # noqa: E402
+from edgeseq.measure import graph
+from edgeseq.measure.bench_worker import latency, time_calls  # noqa: E402
 from edgeseq.runtimes.onnx_runner import OnnxRunner  # noqa: E402
 from edgeseq.runtimes.tflite_runner import TfliteRunner  # noqa: E402
 

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from edgeseq import registry  # noqa: E402
 from edgeseq.cli import app  # noqa: E402
-from edgeseq.export.pipeline import export_untrained  # noqa: E402
+from edgeseq.exporters.pipeline import export_untrained  # noqa: E402
 
 GOLDEN_SAMPLES = 64
 

@@ -13,7 +13,7 @@ Per runtime, on model.<format> of DIR and the export's floor model (one Reshape)
 - roofline: floor p50 + FLOPs ÷ the single-thread fp32 GEMM peak (bench's peak worker, run
   here), p50 ÷ roofline and the achieved GFLOP/s, as `edgeseq bench` computes them.
 - kernels, by op type, µs per call and share of the kernel total, with GFLOP/s where the op
-  does arithmetic (FLOPs from edgeseq.flops):
+  does arithmetic (FLOPs from edgeseq.measure.flops):
   TFLite and onnxruntime: prefix models (graph_prefixes.py: op k's cost = a call of the first
   k ops minus a call of the first k−1, both p50s of interleaved rounds; prefix 0 is the call
   with no op at all), so small ops keep their true, sub-µs cost — onnxruntime's own profiler
@@ -46,8 +46,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import graph_prefixes  # noqa: E402
 
-from edgeseq import bench, flops, registry, roofline  # noqa: E402
 from edgeseq import manifest as manifest_file  # noqa: E402
+from edgeseq import registry  # noqa: E402
+from edgeseq.measure import bench, bench_worker, flops, roofline
 from edgeseq.runtimes import open_runner  # noqa: E402
 
 ROUNDS, CALLS, WARMUP = 7, 200, 30
@@ -59,11 +60,11 @@ FLOP_FORMAT = {"tflite": "tflite", "onnx": "onnx", "openvino": "onnx"}
 def interleaved_p50(calls: dict, rounds: int, per_round: int) -> dict[str, float]:
     """name → p50 µs, every call taking its turn in each round."""
     for call in calls.values():
-        bench.time_calls(call, 0, warmup=WARMUP)
+        bench_worker.time_calls(call, 0, warmup=WARMUP)
     times = defaultdict(list)
     for _ in range(rounds):
         for name, call in calls.items():
-            times[name].append(bench.time_calls(call, per_round, warmup=0))
+            times[name].append(bench_worker.time_calls(call, per_round, warmup=0))
     return {name: float(np.percentile(np.concatenate(t), 50) * 1e6) for name, t in times.items()}
 
 
@@ -243,7 +244,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the rows here")
     args = parser.parse_args()
     problem = registry.problem_from_manifest(manifest_file.load(args.directory))
-    x, _ = problem.generate(1, np.random.default_rng(bench.INPUT_SEED))
+    x, _ = problem.generate(1, np.random.default_rng(bench_worker.INPUT_SEED))
     x = np.ascontiguousarray(x, dtype=np.float32)
     peak = measure_peak()
     print(f"peak {peak:.1f} GFLOP/s (bench's single-thread fp32 GEMM worker)")

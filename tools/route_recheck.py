@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from edgeseq import manifest as manifest_file  # noqa: E402
 from edgeseq import registry  # noqa: E402
-from edgeseq.export import route_forms, routes  # noqa: E402
+from edgeseq.exporters import route_forms, routes  # noqa: E402
 from edgeseq.manifest import describe_file  # noqa: E402
 from edgeseq.runtimes import open_runner  # noqa: E402
 

@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 from .. import manifest as manifest_file
 from .. import registry
 from ..errors import EdgeseqError, InputError
-from ..quiet_tensorflow import import_tensorflow, quiet_environment
+from ..quiet_tensorflow import quiet_environment, require_train
 from .commands_on_demand import CommandsOnDemand
 
 quiet_environment()  # inherited by every child process a command starts
@@ -168,18 +168,4 @@ def problem_for(path: Path):
 
 
 def require_train_extra(command: str) -> None:
-    import importlib.util  # noqa: PLC0415
-
-    missing = [m for m in ("tensorflow", "keras", "tf_keras", "tf2onnx")
-               if importlib.util.find_spec(m) is None]
-    if missing:
-        raise EdgeseqError(f"`edgeseq {command}` needs the [train] extra ({', '.join(missing)} "
-                           "missing): pip install 'edgeseq[train]'")
-    # Before anything imports it: TensorFlow's start-up lines would precede any refusal.
-    import_tensorflow()
-
-
-def keras_installed() -> bool:
-    import importlib.util  # noqa: PLC0415
-
-    return importlib.util.find_spec("keras") is not None and importlib.util.find_spec("tensorflow") is not None
+    require_train(f"`edgeseq {command}`")

@@ -8,13 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import validate
-from .app import (
-    JsonOption,
-    command,
-    emit_json,
-    err,
-    out,
-)
+from .app import JsonOption, command, emit_json, err, out
 
 
 @command()
@@ -36,7 +30,7 @@ def bench(
     model of the same input) and the roofline (floor + the model's FLOPs ÷ this machine's
     single-thread float32 GEMM peak, measured in the same run). Each row runs in its own process.
     """
-    from .. import bench as benchmark  # noqa: PLC0415
+    from ..measure import bench as benchmark  # noqa: PLC0415
 
     validate.plot_path(plot)  # before minutes of benchmarking, not after
     validate.bench_inputs(directory, batch)
@@ -57,7 +51,7 @@ def _show(document: dict, directory: Path, batch: int) -> None:
     from rich import box  # noqa: PLC0415
     from rich.table import Column, Table  # noqa: PLC0415
 
-    from .. import bench as benchmark  # noqa: PLC0415
+    from ..measure import bench as benchmark  # noqa: PLC0415
 
     us, rate, ratio = benchmark.format_us, benchmark.format_rate, benchmark.format_ratio
     numbers = ["p50 µs", "p99 µs", "floor\np50 µs", "roof\nµs", "p50/\nroof", "GFLOP/s\nb1",

@@ -76,7 +76,7 @@ def _per_layer(runners: list[Runner], feed: dict, atol: float, rtol: float) -> l
         raise InputError("--per-layer needs a .keras model first: it compares against Keras's layers")
     if len(runners[0].inputs) != 1:
         raise InputError("--per-layer takes one-input models")
-    from ..per_layer import per_layer  # noqa: PLC0415 - imports Keras
+    from ..checks.per_layer import per_layer  # noqa: PLC0415 - imports Keras
 
     batch = next(iter(_fit(runners[0], feed).values()))[:PER_LAYER_ROWS]
     return [per_layer(runners[0].model, runner.path, runner.runtime, batch, atol, rtol)
@@ -154,8 +154,8 @@ def compare(
     problem, or from the input specs: floats in [0, 1), ids below an Embedding's input_dim).
     Exit 1 when a comparison fails.
     """
-    from ..compare import compare_runs, nonfinite, parse_error_stat, parse_per_output  # noqa: PLC0415
-    from ..parity import ATOL, RTOL  # noqa: PLC0415
+    from ..checks.compare import compare_runs, nonfinite, parse_error_stat, parse_per_output  # noqa: PLC0415
+    from ..checks.parity import ATOL, RTOL  # noqa: PLC0415
 
     models, load_outputs = models or [], load_outputs or []
     stat = parse_error_stat(check_error_stat)

@@ -9,19 +9,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from .. import registry
-from ..errors import EdgeseqError
 from ..runtimes import DEVICE_RUNTIMES  # named here so that checking --format imports no TF
 from . import validate
-from .app import (
-    JsonOption,
-    command,
-    emit_json,
-    err,
-    out,
-    out_dir_for,
-    require_train_extra,
-)
+from .app import JsonOption, command, emit_json, err, out
 
 
 @command(interrupted="previous export kept")
@@ -93,84 +83,21 @@ def export(
     --labels/--metric, or else on fidelity to Keras on held-out calibration rows. Artifacts are converted into a new
     generation and replace the previous ones, in one switch, only when parity passes.
     """
-    variants = _variants(quantize or [])
-    if optimize not in OPTIMIZE:
-        raise EdgeseqError(f"unknown --optimize {optimize!r}; expected one of {', '.join(OPTIMIZE)}")
-    chosen = _formats(formats or list(DEVICE_RUNTIMES))
-    require_train_extra("export")  # first: on the device install, the one thing to say
-    user_options = (calibration_file, labels, metric, sequence_length, custom_objects)
-    is_user = arch not in registry.ARCHITECTURES and (Path(arch).suffix in USER_SUFFIXES
-                                                      or Path(arch).exists() or "/" in arch)
-    user_file = Path(arch) if is_user else None
-    if user_file is not None:
-        if not (user_file.is_dir() and (user_file / "saved_model.pb").is_file()):
-            validate.input_file(user_file, "ARCH", suffixes=USER_SUFFIXES)
-        for path, option, suffixes in ((calibration_file, "--calibration-file", (".npy", ".npz")),
-                                       (labels, "--labels", (".npy", ".npz")),
-                                       (custom_objects, "--custom-objects", (".py",))):
-            if path is not None:
-                validate.input_file(path, option, suffixes=suffixes)
-        saved_model = user_file if user_file.is_dir() else user_file.parent
-        name = saved_model.name if user_file.name == "saved_model.pb" or user_file.is_dir() else user_file.stem
-    else:
-        registry.get(arch)
-        if any(o is not None for o in user_options) or unsafe:
-            raise EdgeseqError("--calibration-file, --labels, --metric, --sequence-length, "
-                               "--custom-objects and --unsafe apply to a model of your own, not to "
-                               f"the built-in architecture {arch!r}")
-        name = arch
-    directory = out_dir_for(name, out_dir)
-    # Before Keras is loaded, a model trained or converted: what --out holds that would be lost.
-    replace_model = validate.export_target(directory, name, force, user_model=user_file)
-    if user_file is not None:
-        from ..export import user_model  # noqa: PLC0415 - imports Keras
-
-        subject = user_model.load(user_file, unsafe=unsafe, calibration=calibration_file,
-                                  custom_objects=custom_objects, sequence_length=sequence_length,
-                                  labels=labels, metric=metric, quantize=bool(variants))
-    else:
-        subject = registry.get(arch)
-    from ..export.pipeline import export as run_export  # noqa: PLC0415 - imports TF
+    from .. import api  # noqa: PLC0415
 
     # Converters print to stdout (Keras's export() announces its SavedModel): keep stdout
     # for the answer, as the CLI contract says.
     with contextlib.redirect_stdout(sys.stderr):
-        document = run_export(subject, directory, formats=chosen, quantize=variants, seed=seed,
-                              batch=batch, replace_model=replace_model, optimize=optimize,
+        exported = api.export(arch, out_dir, formats=formats or list(DEVICE_RUNTIMES), quantize=quantize or [],
+                              calibration=calibration_file, labels=labels, metric=metric,
+                              sequence_length=sequence_length, custom_objects=custom_objects,
+                              unsafe=unsafe, optimize=optimize, seed=seed, batch=batch, force=force,
                               log=lambda m: err.print(m, highlight=False, markup=False))
+    document, directory = exported.manifest, exported.directory
     if as_json:
         return emit_json(document)
     from .parity_tables import show_parity  # noqa: PLC0415 - rich only when a table is printed
 
-    show_parity(document["parity"], f"{subject.name}: parity with Keras", document["rejected"])
+    show_parity(document["parity"], f"{document['architecture']}: parity with Keras", document["rejected"])
     out.print(f"wrote {', '.join(a['file'] for a in document['artifacts'])} and manifest.json "
               f"to {directory}")
-
-
-FORMATS = (*DEVICE_RUNTIMES, "ort", "openvino")  # pipeline.FORMATS + OPTIONAL_FORMATS
-OPTIMIZE = ("latency", "size", "none")  # routes.OPTIMIZE, named here so that checking it imports no TF
-#: a model of the user's: Keras 3, legacy HDF5, or a TF SavedModel (its directory or its .pb)
-USER_SUFFIXES = (".keras", ".h5", ".hdf5", ".pb")
-
-
-def _formats(names: list[str]) -> tuple[str, ...]:
-    unknown = [n for n in names if n not in FORMATS]
-    if unknown:
-        raise EdgeseqError(f"unknown format {unknown[0]!r}; expected one of {', '.join(FORMATS)}")
-    if "openvino" in names:
-        from ..export import to_openvino  # noqa: PLC0415 - imports neither TF nor openvino
-
-        if not to_openvino.available():
-            raise EdgeseqError(to_openvino.missing_extra("--format openvino"))
-    return tuple(dict.fromkeys(names))
-
-
-QUANTIZE = {"none": None, "float16": "float16", "dynamic": "dynamic-int8", "int8": "int8",
-            "int16x8": "int16x8"}
-
-
-def _variants(names: list[str]) -> tuple[str, ...]:
-    unknown = [n for n in names if n not in QUANTIZE]
-    if unknown:
-        raise EdgeseqError(f"unknown quantization {unknown[0]!r}; expected one of {', '.join(QUANTIZE)}")
-    return tuple(dict.fromkeys(QUANTIZE[n] for n in names if QUANTIZE[n]))

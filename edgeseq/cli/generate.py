@@ -12,14 +12,7 @@ from ..errors import InputError
 from ..runtimes import DEVICE_RUNTIMES, open_runner, resolve
 from ..streaming import open_stream, window_through_steps
 from . import validate
-from .app import (
-    JsonOption,
-    RuntimeOption,
-    command,
-    emit_json,
-    err,
-    problem_for,
-)
+from .app import JsonOption, RuntimeOption, command, emit_json, err, problem_for
 
 
 @command()

@@ -7,15 +7,10 @@ from typing import Annotated
 
 import typer
 
-from .. import flops, graph
 from .. import manifest as manifest_file
+from ..measure import flops, graph
 from ..runtimes import COMPANIONS, DEVICE_RUNTIMES, open_runner
-from .app import (
-    JsonOption,
-    command,
-    emit_json,
-    out,
-)
+from .app import JsonOption, command, emit_json, out
 
 #: the formats described: the device runtimes' and the OpenVINO IR (ort's op listing would
 #: need its flatbuffer read; its model.onnx is described)

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 from .. import registry
-from .app import (
-    JsonOption,
-    command,
-    emit_json,
-    out,
-)
+from .app import JsonOption, command, emit_json, out
 
 
 @command("list")

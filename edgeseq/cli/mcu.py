@@ -7,12 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from .. import manifest as manifest_file
-from .. import registry
 from ..targets.mcu import PACK_RULE
 from . import validate
 from .app import JsonOption, command, emit_json, err, fmt, out
-from .parity import reference_runner
 
 
 def _vela_cell(estimates: list[dict], accelerator: str) -> str:
@@ -30,7 +27,9 @@ def show(directory: Path, document: dict) -> None:
     from rich import box  # noqa: PLC0415 - the table only; --json and predict need no rich
     from rich.table import Table  # noqa: PLC0415
 
-    results = {r["artifact"]: r for r in _results(document)}
+    from ..targets.mcu import build  # noqa: PLC0415
+
+    results = {r["artifact"]: r for r in build.results(document)}
     table = Table("artifact", "ops", "flash B", "arena min B", "arena B", "MACs", "max abs", "metric",
                   "TFLM", "U55-128 SRAM/flash npu:cpu time", "U65-256 SRAM/DRAM npu:cpu time",
                   box=box.SIMPLE_HEAD, title=f"{directory}: TFLite Micro", title_justify="left")
@@ -67,11 +66,6 @@ def show(directory: Path, document: dict) -> None:
                   markup=False, highlight=False)
 
 
-def _results(document: dict) -> list[dict]:
-    """Window and step models' TFLM results (a report from before step models has no streaming)."""
-    return document["parity"]["results"] + (document.get("streaming") or {}).get("results", [])
-
-
 @command()
 def mcu(
     directory: Annotated[Path, typer.Argument(help="An exported directory, e.g. exported/vanilla.")],
@@ -99,28 +93,16 @@ def mcu(
     the streaming loop); the report goes to the manifest. Exit 1 if any fails parity.
     Needs the [mcu] extra.
     """
-    from ..parity import Tolerance  # noqa: PLC0415
-    from ..targets import mcu as target  # noqa: PLC0415
-    from ..targets.mcu import arena, build  # noqa: PLC0415
+    from ..targets.mcu import build  # noqa: PLC0415
 
-    target.require_extra()
-    arena.parse_margin(margin)
     log = lambda m: err.print(m, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
-    manifest = manifest_file.load(directory)
-    problem = registry.problem_from_manifest(manifest)
-    validate.inputs_fit(samples, problem.input_shape, "--samples")
-    named = None if artifact is None else build.named_artifact(directory, manifest, artifact)
-    screened = build.screen(directory, log, named)  # refusals before the reference loads TensorFlow
-    ref = reference_runner(directory, manifest, reference)
-    document = build.run(directory, problem, ref, Tolerance(**manifest.get("tolerance", {})),
-                         samples=samples, seed=seed, margin=margin, log=log, screened=screened,
-                         artifact=named)
+    document = build.check_export(directory, margin, samples, seed, reference, artifact, log)
     if as_json:
         emit_json(document)
     else:
         show(directory, document)
-    if not all(r["passed"] for r in _results(document)):
-        failed = next(r for r in _results(document) if not r["passed"])
+    if not all(r["passed"] for r in build.results(document)):
+        failed = next(r for r in build.results(document) if not r["passed"])
         err.print(f"[red]TFLM parity failed[/]: {failed['artifact']}: {failed['reason']}",
                   highlight=False, soft_wrap=True)
         raise typer.Exit(1)

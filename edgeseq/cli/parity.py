@@ -9,121 +9,10 @@ import typer
 
 from .. import manifest as manifest_file
 from .. import registry
+from ..checks import export_parity
 from ..errors import EdgeseqError, InputError
-from ..quiet_tensorflow import import_tensorflow
-from ..runtimes import DEVICE_RUNTIMES, open_runner
 from . import validate
-from .app import (
-    JsonOption,
-    command,
-    emit_json,
-    err,
-    keras_installed,
-)
-
-
-def openvino_installed() -> bool:
-    import importlib.util  # noqa: PLC0415
-
-    return importlib.util.find_spec("openvino") is not None
-
-
-def reference_runner(directory: Path, manifest: dict, reference: str):
-    """The Keras reference of an export: model.keras itself (needs TensorFlow), or the Keras
-    outputs stored at export (reference.npz); `auto` is Keras when it is installed."""
-    from ..runtimes.stored_reference import FILE, StoredReference  # noqa: PLC0415
-
-    if reference not in ("auto", "keras", "stored"):
-        raise EdgeseqError(f"unknown reference {reference!r}; expected auto, keras or stored")
-    if reference == "auto":
-        # an export without model.keras (a user's SavedModel) has only its stored outputs
-        reference = "keras" if keras_installed() and (directory / "model.keras").is_file() else "stored"
-    if reference == "stored":
-        if manifest_file.entry(manifest, FILE) is None:
-            raise InputError(f"{directory} has no stored {FILE}; re-export it, or install "
-                             "the [train] extra to compare with Keras itself")
-        manifest_file.verify(directory / FILE, manifest)
-        ref = StoredReference(directory / FILE)
-        err.print(f"reference: Keras outputs stored at export ({FILE}, {len(ref.data()[0])} inputs); "
-                  "TensorFlow is not used", highlight=False)
-        return ref
-    if not keras_installed():
-        raise EdgeseqError("--reference keras needs TensorFlow: pip install 'edgeseq[train]'")
-    import_tensorflow()
-    return open_runner(directory / "model.keras", "keras")
-
-
-def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, reference: str) -> dict:
-    from ..parity import Tolerance, check  # noqa: PLC0415
-
-    problem = registry.problem_from_manifest(manifest)
-    tolerance = Tolerance(**manifest.get("tolerance", {}))
-    windows = [a for a in manifest["artifacts"] if manifest_file.is_window_model(a) or a.get("batch")]
-    ir = [a for a in windows if a["format"] == "openvino"]
-    if ir and not openvino_installed():
-        raise EdgeseqError(f"{directory} holds an OpenVINO IR ({ir[0]['file']}): "
-                           "parity needs the [openvino] extra: pip install 'edgeseq[openvino]'")
-    candidates = [(a["variant"], open_runner(directory / a["file"]))
-                  for a in windows if a["format"] in (*DEVICE_RUNTIMES, "ort", "openvino")]
-    optional, not_run = _openvino_beside(directory, windows) if openvino_installed() else ([], [])
-    ref = reference_runner(directory, manifest, reference)
-    report = check(problem, ref, candidates, samples=samples, seed=seed, tolerance=tolerance,
-                   optional=optional, not_run=not_run)
-    # Step models stream against Keras itself, or against its streamed answers stored at export.
-    from . import stream_parity_table  # noqa: PLC0415 - rich, only when parity runs
-
-    streams = stream_parity_table.stream_report(directory, manifest, problem, tolerance,
-                                                max(samples, 200), seed, stored=ref.runtime != "keras")
-    if streams is not None:  # step models beside the window ones; both must pass
-        report |= {"streaming": streams, "passed": report["passed"] and streams["passed"]}
-    return report
-
-
-def _openvino_beside(directory: Path, windows: list[dict]) -> tuple[list, list]:
-    """OpenVINO on the fp32 ONNX file beside onnxruntime (the quantized ONNX variants use
-    onnxruntime's own com.microsoft ops), when the [openvino] extra is installed. edgeseq adds
-    it on its own initiative, so it reports and never gates: a model OpenVINO cannot load (a
-    GRU's Loop, say) is a row saying so, not a failed check. An exported IR (--format
-    openvino) is the export's own artifact and gated like the others."""
-    from ..parity import unavailable  # noqa: PLC0415
-
-    runners, not_run = [], []
-    for a in windows:
-        if a["format"] == "onnx" and a.get("variant") == "fp32":
-            try:
-                runners.append(("fp32", open_runner(directory / a["file"], "openvino")))
-            except EdgeseqError as exc:
-                not_run.append(unavailable("openvino", "fp32", directory / a["file"], f"cannot load: {exc}"))
-    return runners, not_run
-
-
-def _per_layer_of(directory: Path, manifest: dict, samples: int, seed: int) -> list[dict]:
-    import numpy as np  # noqa: PLC0415
-
-    from ..parity import Tolerance  # noqa: PLC0415
-    from ..per_layer import per_layer  # noqa: PLC0415
-    from .compare import PER_LAYER_ROWS  # noqa: PLC0415
-
-    if not keras_installed():
-        raise EdgeseqError("--per-layer runs Keras's layers and needs TensorFlow: pip install 'edgeseq[train]'")
-    tolerance = Tolerance(**manifest.get("tolerance", {}))
-    keras_model = open_runner(directory / "model.keras", "keras").model
-    batch, _ = registry.problem_from_manifest(manifest).generate(min(samples, PER_LAYER_ROWS),
-                                                                  np.random.default_rng(seed))
-    fp32 = [a for a in manifest["artifacts"] if a["format"] in (*DEVICE_RUNTIMES, "ort", "openvino")
-            and a.get("variant") == "fp32" and manifest_file.is_window_model(a)]
-    checked = [(directory / a["file"], a["format"], True) for a in fp32]
-    if openvino_installed():  # as in _parity_of: OpenVINO on model.onnx too, never failing the command
-        checked += [(directory / a["file"], "openvino", False) for a in fp32 if a["format"] == "onnx"]
-    found = []
-    for path, runtime, required in checked:
-        try:
-            found.append(per_layer(keras_model, path, runtime, batch, tolerance.atol, tolerance.rtol))
-        except EdgeseqError as exc:
-            if required:
-                raise
-            err.print(f"per-layer: {runtime} skipped: {exc}", markup=False, highlight=False)
-    return found
+from .app import JsonOption, command, emit_json, err
 
 
 @command()
@@ -153,6 +42,7 @@ def parity(
     if reference not in ("auto", "keras", "stored"):
         raise EdgeseqError(f"unknown reference {reference!r}; expected auto, keras or stored")
     reports, manifests = {}, {}
+    log = lambda m: err.print(m, markup=False, highlight=False)  # noqa: E731
     loaded = [manifest_file.load(directory) for directory in directories]  # all, before any run
     if not recorded:
         for manifest in loaded:
@@ -164,10 +54,10 @@ def parity(
             raise InputError(f"{directory}/manifest.json records no parity report; run "
                              f"`edgeseq parity {directory}` instead of --recorded")
         reports[key] = (manifest["parity"] if recorded
-                        else _parity_of(directory, manifest, samples, seed, reference))
+                        else export_parity.parity_of(directory, manifest, samples, seed, reference, log))
         manifests[key] = manifest
         if per_layer:
-            reports[key]["per_layer"] = _per_layer_of(directory, manifest, samples, seed)
+            reports[key]["per_layer"] = export_parity.per_layer_of(directory, manifest, samples, seed, log)
     from .parity_tables import show_parity, show_parity_summary  # noqa: PLC0415 - rich on use
 
     if as_json:

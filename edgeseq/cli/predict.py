@@ -13,14 +13,7 @@ from .. import manifest as manifest_file
 from ..errors import InputError
 from ..runtimes import DEVICE_RUNTIMES, open_runner, resolve
 from . import validate
-from .app import (
-    JsonOption,
-    RuntimeOption,
-    command,
-    emit_json,
-    err,
-    problem_for,
-)
+from .app import JsonOption, RuntimeOption, command, emit_json, err, problem_for
 
 #: Runtimes predict answers with: the device's, the ORT format, and OpenVINO on the ONNX file.
 RUNNABLE = (*DEVICE_RUNTIMES, "ort", "openvino")

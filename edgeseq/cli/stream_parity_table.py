@@ -4,46 +4,10 @@ answers stored at export (runtimes/stored_stream_reference.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rich.markup import escape
 from rich.table import Table
 
-from .. import manifest as manifest_file
 from .app import fmt, out
-
-
-def stream_report(directory: Path, manifest: dict, problem, tolerance, sequences: int, seed: int,
-                  stored: bool = False) -> dict | None:
-    """The stream parity of every step model in the export, or None when it has none (or,
-    with the `stored` reference, when the export stored no streamed Keras answers)."""
-    streaming = manifest.get("streaming") or {}
-    if not streaming.get("streams"):
-        return None
-    from .. import stream_parity  # noqa: PLC0415
-    from ..runtimes import open_runner  # noqa: PLC0415
-    from ..streaming import step_runner  # noqa: PLC0415
-
-    runners = [("fp32", step_runner(directory / file, streaming)) for file in streaming["artifacts"].values()]
-    runners += [(variant, open_runner(directory / file))
-                for variant, file in streaming.get("variants", {}).get("tflite", {}).items()]
-    if stored:  # Keras's answers as stored at export: no TensorFlow on this path
-        from ..runtimes import stored_stream_reference  # noqa: PLC0415
-
-        if manifest_file.entry(manifest, stored_stream_reference.FILE) is None:
-            return None  # exported before the stream reference was stored
-        path = directory / stored_stream_reference.FILE
-        manifest_file.verify(path, manifest)
-        return stream_parity.compare(problem, streaming, stored_stream_reference.read(path),
-                                     runners, tolerance)
-    import keras  # noqa: PLC0415 - the Keras reference
-
-    from ..export import step_export, step_model  # noqa: PLC0415
-
-    model = keras.saving.load_model(directory / "model.keras", compile=False)
-    return stream_parity.check(problem, streaming, candidates=runners, sequences=sequences,
-                               seed=seed, tolerance=tolerance,
-                               **step_export.references(model, step_model.plan(model)))
 
 
 def long_cell(stats: dict) -> str:

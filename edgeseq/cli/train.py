@@ -10,13 +10,7 @@ import typer
 from .. import manifest as manifest_file
 from .. import registry
 from . import validate
-from .app import (
-    command,
-    err,
-    out,
-    out_dir_for,
-    require_train_extra,
-)
+from .app import command, err, out, out_dir_for, require_train_extra
 
 
 @command(interrupted="nothing saved")

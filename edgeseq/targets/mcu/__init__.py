@@ -2,7 +2,7 @@
 
 One job a file: `flatbuffer` reads a .tflite graph, `compatibility` refuses what TFLM cannot
 run, `tflm_worker` runs TFLM in a child process (parity and arena tries), `arena` bisects the
-smallest arena (MACs come from edgeseq.flops), `vela` asks Arm's compiler for its estimate, `pack`
+smallest arena (MACs come from edgeseq.measure.flops), `vela` asks Arm's compiler for its estimate, `pack`
 writes the C sources and `build` puts them together for `edgeseq mcu`.
 """
 

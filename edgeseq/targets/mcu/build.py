@@ -16,12 +16,12 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from ... import flops
 from ... import manifest as manifest_file
 from ...atomic import write_json
+from ...checks.parity import Tolerance, check
+from ...checks.stream_parity import SEQUENCES
 from ...errors import EdgeseqError, InputError
-from ...parity import Tolerance, check
-from ...stream_parity import SEQUENCES
+from ...measure import flops
 from . import PACK_RULE, arena, compatibility, flatbuffer, pack, step, step_pack, tflm_worker, vela
 
 #: variants in the order they are tried and packed: int8 is what a microcontroller runs
@@ -277,3 +277,30 @@ def run(directory: Path, problem, reference, tolerance: Tolerance, samples: int 
     manifest["mcu"] = document
     write_json((directory / manifest_file.MANIFEST).resolve(), manifest)
     return document
+
+
+def check_export(directory: Path, margin: str = arena.DEFAULT_MARGIN, samples: int = 1000, seed: int = 1234,
+                 reference: str = "auto", artifact: str | None = None, log=print) -> dict:
+    """`edgeseq mcu DIR` and `Export.mcu()`: the checks, the pack and the report, from an
+    exported directory and the CLI's options."""
+    from ... import registry  # noqa: PLC0415
+    from ...checks import export_parity  # noqa: PLC0415
+    from ...cli import validate  # noqa: PLC0415
+    from .. import mcu as target  # noqa: PLC0415
+
+    target.require_extra()
+    arena.parse_margin(margin)
+    directory = Path(directory)
+    manifest = manifest_file.load(directory)
+    problem = registry.problem_from_manifest(manifest)
+    validate.inputs_fit(samples, problem.input_shape, "--samples")
+    named = None if artifact is None else named_artifact(directory, manifest, artifact)
+    screened = screen(directory, log, named)  # refusals before the reference loads TensorFlow
+    ref = export_parity.reference_runner(directory, manifest, reference, log)
+    return run(directory, problem, ref, Tolerance(**manifest.get("tolerance", {})), samples=samples,
+               seed=seed, margin=margin, log=log, screened=screened, artifact=named)
+
+
+def results(document: dict) -> list[dict]:
+    """Window and step models' TFLM results (a report from before step models has no streaming)."""
+    return document["parity"]["results"] + (document.get("streaming") or {}).get("results", [])

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from ... import manifest as manifest_file
-from ... import stream_parity
-from ...parity import Tolerance, error_stats, metric_gate
+from ...checks import stream_parity
+from ...checks.parity import Tolerance, error_stats, metric_gate
 from ...runtimes import open_runner
 from . import tflm_worker
 
@@ -50,7 +50,7 @@ def refusal(manifest: dict) -> str | None:
 def references(directory: Path, manifest: dict, reference) -> dict:
     """stream_parity.check's reference functions (every_step, window, exact) and what they are."""
     if reference.runtime == "keras":
-        from ...export import step_export, step_model  # noqa: PLC0415 - TensorFlow is loaded already
+        from ...exporters.step import step_export, step_model  # noqa: PLC0415 - TensorFlow is loaded already
 
         model = reference.model
         return step_export.references(model, step_model.plan(model)) | {"runtime": "keras"}

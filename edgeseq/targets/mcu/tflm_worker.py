@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ...checks.stream_parity import Streamer
 from ...runtimes.base import Runner, TensorSpec
-from ...stream_parity import Streamer
 
 TIMEOUT_S = 900
 
@@ -111,9 +111,9 @@ class IsolatedTflmStream(Streamer):
 
 
 def _child(argv: list[str]) -> int:
+    from ...checks.stream_parity import reset_is_exact  # noqa: PLC0415
     from ...errors import EdgeseqError  # noqa: PLC0415
     from ...runtimes.tflm_runner import TflmRunner  # noqa: PLC0415
-    from ...stream_parity import reset_is_exact  # noqa: PLC0415
     from .flatbuffer import read  # noqa: PLC0415
 
     model, arena = Path(argv[0]), int(argv[1])
