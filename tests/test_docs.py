@@ -60,6 +60,23 @@ def test_the_home_page_holds_the_readme_tables_row_for_row(site):
     assert "<code>examples/echo.ipynb</code> is the seed notebook" in python
 
 
+def markdown_table_rows(text: str) -> int:
+    rows, fenced = 0, False
+    for line in text.splitlines():
+        fenced ^= line.lstrip().startswith("```")
+        rows += not fenced and line.lstrip().startswith("|") and not line.lstrip().startswith("|---")
+    return rows
+
+
+def test_every_table_row_of_the_pages_renders_as_a_table_row(site):
+    """A blank line or a lost indent turns the rest of a table into one paragraph of pipes."""
+    for page in (ROOT / "docs").glob("*.md"):
+        if page.stem in ("index", "api"):  # the README's tables and mkdocstrings' own
+            continue
+        html = (site / f"{page.stem}.html").read_text()
+        assert html.count("<tr>") == markdown_table_rows(page.read_text()), page.name
+
+
 def test_code_in_tables_shows_no_escaping_backslash(site):
     commands = (site / "commands.html").read_text()
     assert "<code>--format onnx|tflite|ort|openvino</code>" in commands
