@@ -109,3 +109,13 @@ def test_a_broken_anchor_fails_the_strict_build(tmp_path):
     result = build(tmp_path / "mkdocs.yml", tmp_path / "site")
     assert result.returncode != 0
     assert "no-such-section" in result.stderr
+
+
+def test_the_readme_links_every_page_and_every_link_resolves():
+    """README is read on GitHub, where no strict build checks its links: each docs page is
+    reachable from it, and each relative link names a file that exists."""
+    readme = (ROOT / "README.md").read_text()
+    targets = {t.split("#")[0] for t in re.findall(r"\]\(([^)]+)\)", readme) if "://" not in t}
+    assert all((ROOT / t).exists() for t in targets), sorted(t for t in targets if not (ROOT / t).exists())
+    pages = {f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md")} - {"docs/index.md"}
+    assert pages <= targets, sorted(pages - targets)
