@@ -27,7 +27,7 @@ DEVICE_VENV     := .venv-device
 DEVICE_STAMP    := $(DEVICE_VENV)/.installed
 DEVICE_EXPORTS  := build/device-exports
 
-.PHONY: export check-export test test-device lint clean-exported
+.PHONY: export check-export test test-device lint docs clean-exported
 .DELETE_ON_ERROR:
 # model.keras is an intermediate of the pattern chain: keep it, it is the trained model.
 .PRECIOUS: exported/%/model.keras
@@ -35,7 +35,7 @@ DEVICE_EXPORTS  := build/device-exports
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[train,dev,openvino,mcu]'
+	$(BIN)/python -m pip install --quiet -e '.[train,dev,openvino,mcu,docs]'
 	touch $@
 
 # Retrain only when the architecture's builder or a problem changed; re-export when any
@@ -77,6 +77,10 @@ test-device: $(DEVICE_STAMP) $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check edgeseq tests tools
+
+# The docs site, offline and strict (a warning, a broken link or anchor fails it): build/site.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site
 
 clean-exported:
 	rm -rf $(ARCHS:%=exported/%)

@@ -27,7 +27,7 @@ INT8_MAX_ABS = 0.08
 #: Untrained, bidirectional's per-step sigmoids all sit within about 0.02 of the 0.5 threshold:
 #: one int8 step (1/256) flips decisions, so its accuracy is noise (LiteRT's int8 saturates at
 #: 0.51 and lands above Keras by chance, TFLM's lands below). The gate is meant for trained
-#: models; README's table is measured on trained exports.
+#: models; docs/microcontrollers.md's table is measured on trained exports.
 METRIC_IS_NOISE_UNTRAINED = {"bidirectional"}
 
 
