@@ -40,10 +40,11 @@ def test_the_strict_build_passes_with_every_page_in_the_nav(site):
 
 
 def test_the_api_page_is_generated_from_the_docstrings(site):
-    from edgeseq import errors, parity
+    from edgeseq import api, errors
+    from edgeseq.checks import parity
 
     api = (site / "api.html").read_text()
-    for documented in (errors.CheckFailed, errors.InputError, parity.error_stats):
+    for documented in (errors.CheckFailed, errors.InputError, parity.error_stats, api.export, api.Export):
         first_line = documented.__doc__.strip().splitlines()[0]
         assert documented.__name__ in api
         assert first_line.split("(")[0].split(":")[0] in api, first_line
