@@ -1,0 +1,183 @@
+"""Headless Chromium on a web pack, through playwright: the page loads as a person's browser
+would load it (from a loopback server), and edgeseq's checks call the page's own module
+(window.edgeseq, the Model of edgeseq.js). Arrays cross as base64 float32, both ways, so
+nothing is rounded on the way.
+
+`PageRunner` is a Runner and `PageStreamer` a Streamer: parity.check and stream_parity.compare
+judge the browser exactly as they judge onnxruntime or TFLM.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ...errors import EdgeseqError
+from ...runtimes.base import Runner, TensorSpec
+from ...stream_parity import Streamer
+from . import require_browser
+from .pack import PAGE_JSON
+from .serve import serving
+
+LOAD_TIMEOUT_MS = 120_000
+
+#: helpers put into the page once it has loaded: base64 ⇄ Float32Array, and the calls below
+HELPERS = """() => {
+  const toF32 = (b64) => { const s = atob(b64); const u = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i += 1) u[i] = s.charCodeAt(i); return new Float32Array(u.buffer); };
+  const toB64 = (f32) => { const u = new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength); let s = '';
+    for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode.apply(null, u.subarray(i, i + 0x8000));
+    return btoa(s); };
+  const m = window.edgeseq;
+  window.edgeseqCheck = {
+    async predict(feed) {
+      const named = Object.fromEntries(Object.entries(feed).map(([k, v]) => [k, { data: toF32(v.b64), dims: v.dims }]));
+      const out = await m.predict(named);
+      return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, { b64: toB64(v.data), dims: v.dims }]));
+    },
+    // Each sequence (batch, T, ...frame) through one stream, reset before each: the outputs of
+    // every step, step-major (T, batch, ...).
+    async stream(sequences) {
+      const results = [];
+      let stream = null;
+      for (const seq of sequences) {
+        const data = toF32(seq.b64);
+        const [batch, steps] = seq.dims;
+        const frame = data.length / (batch * steps);
+        stream = stream ?? m.stream(batch);
+        stream.reset();
+        const chunks = []; let dims = null;
+        for (let t = 0; t < steps; t += 1) {
+          const x = new Float32Array(batch * frame);
+          for (let b = 0; b < batch; b += 1) x.set(data.subarray((b * steps + t) * frame, (b * steps + t + 1) * frame), b * frame);
+          const out = await stream.step(x);
+          chunks.push(out.data); dims = out.dims;
+        }
+        const all = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
+        let at = 0; for (const c of chunks) { all.set(c, at); at += c.length; }
+        results.push({ b64: toB64(all), dims: [steps, ...dims] });
+      }
+      return results;
+    },
+    // Per-call latency: `rounds` rounds of `calls` calls on one example, µs per call in each
+    // round (performance.now is coarse, 100 µs, in a page that is not cross-origin isolated).
+    async bench(feed, rounds, calls, step) {
+      const named = Object.fromEntries(Object.entries(feed).map(([k, v]) => [k, { data: toF32(v.b64), dims: v.dims }]));
+      const stream = step ? m.stream(1) : null;
+      const x = step ? Object.values(named)[0].data : null;
+      const once = step ? () => stream.step(x) : () => m.predict(named);
+      for (let i = 0; i < Math.min(calls, 50); i += 1) await once();
+      const perCall = [];
+      for (let r = 0; r < rounds; r += 1) {
+        const t0 = performance.now();
+        for (let i = 0; i < calls; i += 1) await once();
+        perCall.push(((performance.now() - t0) * 1000) / calls);
+      }
+      return { per_call_us: perCall, threads: m.threads, isolated: self.crossOriginIsolated };
+    },
+  };
+}"""
+
+
+def encode(array: np.ndarray) -> dict:
+    array = np.ascontiguousarray(array, np.float32)
+    return {"b64": base64.b64encode(array.tobytes()).decode("ascii"), "dims": list(array.shape)}
+
+
+def decode(value: dict) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(value["b64"]), np.float32).reshape(value["dims"]).copy()
+
+
+class BrowserPage:
+    """index.html of a pack, open in headless Chromium for the life of the `with` block.
+    `isolated` serves it cross-origin isolated (wasm threads possible); `threads` is passed to
+    load() as ?threads=N."""
+
+    def __init__(self, pack: Path, isolated: bool = False, threads: int = 1):
+        self.pack, self.isolated, self.threads = Path(pack), isolated, threads
+        self.errors: list[str] = []
+        self.page_json = json.loads((self.pack / PAGE_JSON).read_text())
+
+    def __enter__(self) -> BrowserPage:
+        executable = require_browser()
+        from playwright.sync_api import Error, sync_playwright  # noqa: PLC0415 - the [web] extra
+
+        self._serving = serving(self.pack, self.isolated)
+        self.url = self._serving.__enter__()
+        self._playwright = sync_playwright().start()
+        try:
+            # --no-sandbox: Chromium's sandbox refuses to start as root (CI runs as root)
+            args = ["--no-sandbox"] if os.geteuid() == 0 else []
+            self._browser = self._playwright.chromium.launch(executable_path=str(executable), headless=True,
+                                                             args=args)
+            self.page = self._browser.new_page()
+            self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+            self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+            self.page.on("response", lambda r: r.status >= 400 and self.errors.insert(0, f"{r.url}: HTTP {r.status}"))
+            self.page.goto(f"{self.url}index.html?threads={self.threads}")
+            self.page.wait_for_selector("body[data-ready=true]", state="attached", timeout=LOAD_TIMEOUT_MS)
+            self.page.evaluate(HELPERS)
+        except Error as exc:
+            self.__exit__(None, None, None)
+            detail = self.errors[0] if self.errors else str(exc).splitlines()[0]
+            raise EdgeseqError(f"the page did not load in Chromium: {detail}") from None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for close in (getattr(self, "_browser", None) and self._browser.close, self._playwright.stop):
+            if close:
+                close()
+        self._serving.__exit__(None, None, None)
+
+    def call(self, expression: str, arg=None):
+        from playwright.sync_api import Error  # noqa: PLC0415
+
+        try:
+            return self.page.evaluate(expression, arg)
+        except Error as exc:
+            raise EdgeseqError(f"in the page: {str(exc).splitlines()[0]}") from None
+
+
+def _specs(tensors: list[dict]) -> list[TensorSpec]:
+    return [TensorSpec(t["name"], tuple(t.get("shape") or ()), t.get("dtype", "float32")) for t in tensors]
+
+
+class PageRunner(Runner):
+    """The page's window model as a Runner: edgeseq.js predict(), in Chromium."""
+
+    runtime = "web"
+
+    def __init__(self, page: BrowserPage):
+        self.browser = page
+        self.path = page.pack / page.page_json["model"]
+        self.inputs, self.outputs = _specs(page.page_json["inputs"]), _specs(page.page_json["outputs"])
+
+    def infer(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        out = self.browser.call("(feed) => window.edgeseqCheck.predict(feed)",
+                                {name: encode(batch) for name, batch in feed.items()})
+        return {name: decode(value) for name, value in out.items()}
+
+
+class PageStreamer(Streamer):
+    """The page's step model (edgeseq.js stream()) as stream parity drives it."""
+
+    def __init__(self, page: BrowserPage):
+        self.browser, self.section = page, page.page_json["streaming"]
+        self.runtime, self.artifact = "web", self.section["artifact"]
+
+    def _streams(self, sequences: list[np.ndarray]) -> list[np.ndarray]:
+        outs = self.browser.call("(s) => window.edgeseqCheck.stream(s)", [encode(s) for s in sequences])
+        # step-major (T, batch, ...) → (batch, T, ...), as Stream.run answers
+        return [np.moveaxis(decode(o), 0, 1) for o in outs]
+
+    def run(self, sequences: np.ndarray) -> np.ndarray:
+        return self._streams([sequences])[0]
+
+    def reset_is_exact(self, pair: np.ndarray) -> bool:
+        fresh = self._streams([pair[1:2]])[0]
+        after_reset = self._streams([pair[0:1], pair[1:2]])[1]
+        return bool(np.array_equal(fresh, after_reset))

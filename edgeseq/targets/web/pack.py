@@ -1,0 +1,123 @@
+"""DIR/web/: a static page and an ES module that run the export in a browser, with the
+onnxruntime-web files and the models copied in, so the folder works from any static host
+with no network. page.json carries what the page needs from the manifest (tensor names and
+shapes, the streaming section) and the problem's own declaration of its input and answer
+(Problem.page_io), so neither the page nor the module has code per architecture.
+
+The pack is built in a temporary folder beside DIR/web and swapped in when complete: a
+reader sees the previous pack or the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from importlib import resources
+from pathlib import Path
+
+from ... import manifest as manifest_file
+from ... import registry
+from ...errors import InputError
+from . import ORT_WEB_VERSION, PACK_DIR, runtime_files
+
+ASSETS = ("index.html", "edgeseq.js")
+PAGE_JSON = "page.json"
+RUNTIME_DIR = "ort"
+
+
+def window_model(manifest: dict) -> dict:
+    """The fp32 ONNX window model the page runs (onnxruntime-web reads ONNX only)."""
+    found = next((a for a in manifest["artifacts"] if a["format"] == "onnx" and a.get("variant") == "fp32"
+                  and manifest_file.is_window_model(a)), None)
+    if found is None:
+        raise InputError(f"the {manifest['architecture']} export has no fp32 model.onnx: the browser "
+                         "runs ONNX (export it with --format onnx)")
+    return found
+
+
+def streaming_section(manifest: dict) -> dict:
+    """The manifest's streaming section as the page drives it: the ONNX step model (and
+    decoder), or why the export does not stream."""
+    streaming = manifest.get("streaming")
+    if not streaming or not streaming.get("streams"):
+        reason = (streaming or {}).get("reason", "has no step model (exported before streaming existed)")
+        return {"streams": False, "reason": f"{manifest['architecture']} {reason}"}
+    artifact = streaming["artifacts"].get("onnx")
+    if artifact is None:
+        return {"streams": False, "reason": "no ONNX step model in this export (only "
+                                            f"{', '.join(streaming['artifacts'])})"}
+    section = {"streams": True, "artifact": artifact, "inputs": streaming["inputs"],
+               "outputs": streaming["outputs"], "state": streaming["state"], "drive": streaming["drive"],
+               "window_steps": streaming.get("window_steps")}
+    if streaming.get("decoder"):
+        decoder = streaming["decoder"]
+        section["decoder"] = {"artifact": decoder["artifacts"]["onnx"], "inputs": decoder["inputs"],
+                              "outputs": decoder["outputs"]}
+    return section
+
+
+def page_document(manifest: dict) -> dict:
+    problem = registry.problem_from_manifest(manifest)
+    return {
+        "architecture": manifest["architecture"],
+        "summary": manifest["problem"].get("summary", problem.summary),
+        "model": window_model(manifest)["file"],
+        "inputs": manifest["inputs"],
+        "outputs": manifest["outputs"],
+        "streaming": streaming_section(manifest),
+        "io": problem.page_io(),
+        "runtime": {"name": "onnxruntime-web", "version": ORT_WEB_VERSION, "backend": "wasm"},
+        "generation": manifest.get("generation"),
+    }
+
+
+def models(page: dict) -> list[str]:
+    streaming = page["streaming"]
+    names = [page["model"]]
+    if streaming["streams"]:
+        names.append(streaming["artifact"])
+        if "decoder" in streaming:
+            names.append(streaming["decoder"]["artifact"])
+    return names
+
+
+def write(directory: Path, dist: Path) -> tuple[Path, dict]:
+    """Write DIR/web/ from the export in DIR and onnxruntime-web's `dist`; returns the pack's
+    folder and page.json's document. Every model is checked against the manifest first."""
+    directory = Path(directory)
+    manifest = manifest_file.load(directory)
+    page = page_document(manifest)
+    for name in models(page):
+        manifest_file.verify(directory / name, manifest)
+    final = directory / PACK_DIR
+    building = directory / f".{PACK_DIR}.building-{os.getpid()}"
+    shutil.rmtree(building, ignore_errors=True)
+    try:
+        (building / RUNTIME_DIR).mkdir(parents=True)
+        assets = resources.files(__package__) / "assets"
+        for name in ASSETS:
+            (building / name).write_bytes((assets / name).read_bytes())
+        for name in runtime_files.FILES:
+            shutil.copyfile(dist / name, building / RUNTIME_DIR / name)
+        for name in models(page):
+            shutil.copyfile(directory / name, building / name)  # the bytes, not the generation's symlink
+        (building / PAGE_JSON).write_text(json.dumps(page, indent=2) + "\n")
+        _swap(building, final)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    return final, page
+
+
+def _swap(building: Path, final: Path) -> None:
+    old = final.with_name(f".{final.name}.old-{os.getpid()}")
+    if final.exists():
+        os.replace(final, old)
+    os.replace(building, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def files(pack: Path) -> list[dict]:
+    """Every file of the pack with bytes and sha256, named relative to the export (web/...)."""
+    return [manifest_file.describe_file(f) | {"file": f.relative_to(pack.parent).as_posix()}
+            for f in sorted(pack.rglob("*")) if f.is_file()]
