@@ -82,16 +82,17 @@ def models(page: dict) -> list[str]:
     return names
 
 
-def write(directory: Path, dist: Path) -> tuple[Path, dict]:
-    """Write DIR/web/ from the export in DIR and onnxruntime-web's `dist`; returns the pack's
-    folder and page.json's document. Every model is checked against the manifest first."""
+def write(directory: Path, dist: Path, into: Path | None = None) -> tuple[Path, dict]:
+    """Write DIR/web/ (or the folder `into`) from the export in DIR and onnxruntime-web's
+    `dist`; returns the pack's folder and page.json's document. Every model is checked
+    against the manifest first."""
     directory = Path(directory)
     manifest = manifest_file.load(directory)
     page = page_document(manifest)
     for name in models(page):
         manifest_file.verify(directory / name, manifest)
-    final = directory / PACK_DIR
-    building = directory / f".{PACK_DIR}.building-{os.getpid()}"
+    final = Path(into) if into is not None else directory / PACK_DIR
+    building = final.with_name(f".{final.name}.building-{os.getpid()}")
     shutil.rmtree(building, ignore_errors=True)
     try:
         (building / RUNTIME_DIR).mkdir(parents=True)
