@@ -80,7 +80,8 @@ def _show(directory: Path, document: dict) -> None:
         out.print(f"stream parity in Chromium: {s['sequences']} sequences every step max abs "
                   f"{fmt(r['every_step']['max_abs'])}, window {fmt(r['window']['max_abs'])}, "
                   f"{s['long_steps']}-step stream {fmt(r['long_stream']['max_abs'])}, reset exact "
-                  f"{'yes' if r['reset_exact'] else 'no'}: " + ("pass" if r["passed"] else f"FAIL {r.get('reason', '')}"),
+                  f"{'yes' if r['reset_exact'] else 'no'}: "
+                  + ("pass" if r["passed"] else f"FAIL {r.get('reason', '')}"),
                   markup=False, highlight=False)
     else:
         out.print(f"stream parity: none ({browser['streaming_reason']})", markup=False, highlight=False)
@@ -114,7 +115,7 @@ def web(
     from ..targets.web import pack, runtime_files  # noqa: PLC0415
 
     manifest = manifest_file.load(directory)
-    pack.window_model(manifest)  # an export without ONNX is refused before anything is written
+    pack.check_models(directory, manifest)  # no ONNX, or a changed model: refused before anything is written
     dist, version = runtime_files.find(ort_web)
     if check_page:
         target.require_browser()  # before the pack is written: nothing half-done
@@ -147,7 +148,8 @@ def serve(
     """Serve DIR/web/ on 127.0.0.1 for a quick look in a browser (Ctrl-C or --for stops it)."""
     import threading  # noqa: PLC0415
 
-    from ..targets.web import PACK_DIR, serve as serving  # noqa: PLC0415
+    from ..targets.web import PACK_DIR  # noqa: PLC0415
+    from ..targets.web import serve as serving
     from ..targets.web.pack import PAGE_JSON  # noqa: PLC0415
 
     root = directory if (directory / PAGE_JSON).is_file() else directory / PACK_DIR

@@ -53,7 +53,10 @@ HELPERS = """() => {
         const chunks = []; let dims = null;
         for (let t = 0; t < steps; t += 1) {
           const x = new Float32Array(batch * frame);
-          for (let b = 0; b < batch; b += 1) x.set(data.subarray((b * steps + t) * frame, (b * steps + t + 1) * frame), b * frame);
+          for (let b = 0; b < batch; b += 1) {
+            const at = (b * steps + t) * frame;
+            x.set(data.subarray(at, at + frame), b * frame);
+          }
           const out = await stream.step(x);
           chunks.push(out.data); dims = out.dims;
         }

@@ -82,15 +82,21 @@ def models(page: dict) -> list[str]:
     return names
 
 
+def check_models(directory: Path, manifest: dict) -> dict:
+    """page.json's document, once every model the page runs is listed with these bytes
+    (InputError otherwise): before anything is written."""
+    page = page_document(manifest)
+    for name in models(page):
+        manifest_file.verify(Path(directory) / name, manifest)
+    return page
+
+
 def write(directory: Path, dist: Path, into: Path | None = None) -> tuple[Path, dict]:
     """Write DIR/web/ (or the folder `into`) from the export in DIR and onnxruntime-web's
     `dist`; returns the pack's folder and page.json's document. Every model is checked
     against the manifest first."""
     directory = Path(directory)
-    manifest = manifest_file.load(directory)
-    page = page_document(manifest)
-    for name in models(page):
-        manifest_file.verify(directory / name, manifest)
+    page = check_models(directory, manifest_file.load(directory))
     final = Path(into) if into is not None else directory / PACK_DIR
     building = final.with_name(f".{final.name}.building-{os.getpid()}")
     shutil.rmtree(building, ignore_errors=True)
