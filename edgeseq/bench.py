@@ -200,6 +200,18 @@ def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 
             row = _spawn(job)
             cost = costs.get(row["file"]) if job["kind"] == "device" else keras_cost
             document["results"].append(row | roofline.annotate(row, cost, peak["gflops_per_s"]))
+    from .targets.web import bench_row  # noqa: PLC0415 - the browser row, skipped with a reason when it cannot run
+
+    log("bench: web fp32 (headless Chromium)")
+    row = bench_row.web_row(directory, manifest, problem, calls, batch)
+    if isinstance(row, str):
+        skipped.append(row)
+    else:
+        document["results"].append(row | roofline.annotate(row, keras_cost, peak["gflops_per_s"]))
+        notes.append(f"web: {row['file']} in headless Chromium (onnxruntime-web wasm, {row['threads']} thread); "
+                     f"p50/p99 of per-call means over {row['rounds']} rounds of {row['calls_per_round']} calls "
+                     "(performance.now); floor: floor.onnx on a bare onnxruntime-web session in the page; "
+                     "RSS not measured.")
     return document
 
 

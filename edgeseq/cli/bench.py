@@ -72,7 +72,7 @@ def _show(document: dict, directory: Path, batch: int) -> None:
                       us(r["floor_p50_us"]), us(r["roofline_us"]), ratio(r["p50_over_roofline"]),
                       ratio(r["gflops_per_s"]), rate(r["throughput_per_s"]),
                       rate(r["batch_throughput_per_s"]), f"{r['load_ms']:.1f}",
-                      f"{r['peak_rss_mb']:.0f}", f"{r['bytes'] / 1e3:.1f}",
+                      "-" if r["peak_rss_mb"] is None else f"{r['peak_rss_mb']:.0f}", f"{r['bytes'] / 1e3:.1f}",
                       us(r.get("step_p50_us")), ratio(r.get("window_over_step")))
     out.print(table)
     peak = document["peak"]

@@ -79,7 +79,10 @@ def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, referen
                                                 max(samples, 200), seed, stored=ref.runtime != "keras")
     if streams is not None:  # step models beside the window ones; both must pass
         report |= {"streaming": streams, "passed": report["passed"] and streams["passed"]}
-    return report
+    from ..targets.web import parity_row  # noqa: PLC0415 - the browser row (reported when it cannot run)
+
+    return parity_row.merge(report, parity_row.web_parity(directory, manifest, problem, ref, tolerance,
+                                                          samples, seed))
 
 
 def _per_layer_of(directory: Path, manifest: dict, samples: int, seed: int) -> list[dict]:
@@ -164,5 +167,8 @@ def parity(
         for report in reports.values():
             for found in report["per_layer"]:
                 show_layers(found)
+    for report in reports.values():
+        if not (report.get("web") or {"ran": True})["ran"]:
+            err.print(f"web row not run: {report['web']['reason']}", markup=False, highlight=False)
     if not all(r["passed"] for r in reports.values()):
         raise typer.Exit(1)

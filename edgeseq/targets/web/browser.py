@@ -66,13 +66,25 @@ HELPERS = """() => {
       }
       return results;
     },
-    // Per-call latency: `rounds` rounds of `calls` calls on one example, µs per call in each
-    // round (performance.now is coarse, 100 µs, in a page that is not cross-origin isolated).
-    async bench(feed, rounds, calls, step) {
+    // Per-call latency: `rounds` rounds of `calls` calls, µs per call in each round
+    // (performance.now is coarse, 100 µs, in a page that is not cross-origin isolated).
+    // mode: window (predict), step (one streamed step), floor (floor.onnx, one Reshape, on a
+    // bare onnxruntime-web session: the runtime's own cost of a call).
+    async bench(feed, rounds, calls, mode) {
       const named = Object.fromEntries(Object.entries(feed).map(([k, v]) => [k, { data: toF32(v.b64), dims: v.dims }]));
-      const stream = step ? m.stream(1) : null;
-      const x = step ? Object.values(named)[0].data : null;
-      const once = step ? () => stream.step(x) : () => m.predict(named);
+      const first = Object.values(named)[0];
+      let once;
+      if (mode === 'step') {
+        const stream = m.stream(first.dims[0]);
+        once = () => stream.step(first.data);
+      } else if (mode === 'floor') {
+        const { ort } = await import('./edgeseq.js');
+        const session = await ort.InferenceSession.create('floor.onnx', { executionProviders: ['wasm'] });
+        const x = new ort.Tensor('float32', first.data, first.dims);
+        once = () => session.run({ [session.inputNames[0]]: x });
+      } else {
+        once = () => m.predict(named);
+      }
       for (let i = 0; i < Math.min(calls, 50); i += 1) await once();
       const perCall = [];
       for (let r = 0; r < rounds; r += 1) {

@@ -52,18 +52,20 @@ def stream_parity_in_page(page: BrowserPage, problem, manifest: dict, refs: dict
                                  tolerance)
 
 
-def latency(page: BrowserPage, problem, step: bool, rounds: int = BENCH_ROUNDS,
-            calls: int = BENCH_CALLS) -> dict:
-    """µs per call in the page: `rounds` rounds of `calls` awaited calls on one example, timed
-    with performance.now around each round; p50 and p90 over the rounds."""
-    x, _ = problem.generate(1, np.random.default_rng(0))
+def latency(page: BrowserPage, problem, step: bool = False, rounds: int = BENCH_ROUNDS,
+            calls: int = BENCH_CALLS, batch: int = 1, floor: bool = False) -> dict:
+    """µs per call in the page: `rounds` rounds of `calls` awaited calls on one batch, timed
+    with performance.now around each round; p50 and p90 over the rounds. `floor`: floor.onnx
+    (one Reshape of the same input) on a bare session, which must be in the page's folder."""
+    x, _ = problem.generate(batch, np.random.default_rng(0))
     if step:
         feed = {page.page_json["streaming"]["inputs"][0]["name"]: x[:, 0]}
     else:
         feed = {page.page_json["inputs"][0]["name"]: x}
-    found = page.call("([f, r, c, s]) => window.edgeseqCheck.bench(f, r, c, s)",
-                      [{k: encode(v) for k, v in feed.items()}, rounds, calls, step])
+    mode = "floor" if floor else "step" if step else "window"
+    found = page.call("([f, r, c, m]) => window.edgeseqCheck.bench(f, r, c, m)",
+                      [{k: encode(v) for k, v in feed.items()}, rounds, calls, mode])
     per_call = sorted(found["per_call_us"])
     return {"p50_us": statistics.median(per_call), "p90_us": per_call[int(0.9 * (len(per_call) - 1))],
-            "rounds": rounds, "calls_per_round": calls, "threads": found["threads"],
-            "cross_origin_isolated": found["isolated"]}
+            "max_us": per_call[-1], "rounds": rounds, "calls_per_round": calls, "batch": batch,
+            "threads": found["threads"], "cross_origin_isolated": found["isolated"]}
