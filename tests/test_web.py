@@ -232,3 +232,43 @@ def test_serve_without_a_pack_is_one_line_exit_2(untrained):
     result = cli_in_fresh_process("serve", untrained("generative"), "--for", "1")
     lines = stderr_lines(result)
     assert result.returncode == 2 and len(lines) == 1 and "edgeseq web" in lines[0], result.stderr
+
+
+def _parity(directory: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "edgeseq", "parity", str(directory), "--reference", "stored",
+                           "--json"], capture_output=True, text=True, timeout=600, env=env)
+
+
+def test_parity_has_a_web_row_and_one_that_cannot_run_is_reported_not_failed(vanilla_web):
+    directory, _ = vanilla_web
+    ran = _parity(directory)
+    assert ran.returncode == 0, ran.stderr
+    document = json.loads(ran.stdout)
+    (window,) = [r for r in document["results"] if r["runtime"] == "web"]
+    assert window["passed"] and window["max_abs"] <= 1e-5 and window["argmax_agreement"] == 1.0
+    (stream,) = [r for r in document["streaming"]["results"] if r["runtime"] == "web"]
+    assert stream["passed"] and stream["reset_exact"]
+    assert document["web"] == {"ran": True, "passed": True}
+
+    without = _parity(directory, os.environ | {"EDGESEQ_CHROMIUM": str(directory / "no-chromium")})
+    assert without.returncode == 0, without.stderr
+    document = json.loads(without.stdout)
+    assert not [r for r in document["results"] if r["runtime"] == "web"]
+    assert document["web"]["ran"] is False and document["passed"]
+    said = [line for line in without.stderr.splitlines() if line.startswith("web row not run")]
+    assert len(said) == 1 and "Chromium" in said[0], without.stderr
+
+
+def test_bench_web_row_times_the_page_and_its_floor(vanilla_web, monkeypatch):
+    from edgeseq.targets.web import bench_row
+
+    directory, _ = vanilla_web
+    manifest = manifest_file.load(directory)
+    problem = registry.problem_from_manifest(manifest)
+    row = bench_row.web_row(directory, manifest, problem, calls=50, batch=4)
+    assert row["runtime"] == "web" and row["file"] == "model.onnx"
+    assert 0 < row["floor_p50_us"] and 0 < row["p50_us"] <= row["p99_us"] and row["step_p50_us"] > 0
+    assert row["batch_throughput_per_s"] > 0 and row["load_ms"] > 0
+    monkeypatch.setenv("EDGESEQ_CHROMIUM", str(directory / "no-chromium"))
+    skipped = bench_row.web_row(directory, manifest, problem, calls=50, batch=4)
+    assert isinstance(skipped, str) and skipped.startswith("web: ") and "Chromium" in skipped

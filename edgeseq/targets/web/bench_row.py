@@ -52,7 +52,7 @@ def web_row(directory: Path, manifest: dict, problem, calls: int, batch: int) ->
     return {
         "runtime": "web", "variant": window.get("variant", "fp32"), "file": window["file"],
         "p50_us": one["p50_us"], "p99_us": one["max_us"], "timing": "p50/p99: of per-call means over rounds",
-        "rounds": ROUNDS, "calls_per_round": per_round, "warmup": min(per_round, 50),
+        "rounds": ROUNDS, "calls_per_round": one["calls_per_round"], "warmup": min(per_round, 50),
         "throughput_per_s": 1e6 / one["p50_us"], "batch": batch, "batch_file": None,
         "batch_throughput_per_s": batch * 1e6 / many["p50_us"],
         "load_ms": load_ms, "bytes": (directory / window["file"]).stat().st_size,

@@ -70,7 +70,7 @@ HELPERS = """() => {
     // (performance.now is coarse, 100 µs, in a page that is not cross-origin isolated).
     // mode: window (predict), step (one streamed step), floor (floor.onnx, one Reshape, on a
     // bare onnxruntime-web session: the runtime's own cost of a call).
-    async bench(feed, rounds, calls, mode) {
+    async bench(feed, rounds, calls, mode, minRoundMs) {
       const named = Object.fromEntries(Object.entries(feed).map(([k, v]) => [k, { data: toF32(v.b64), dims: v.dims }]));
       const first = Object.values(named)[0];
       let once;
@@ -85,14 +85,15 @@ HELPERS = """() => {
       } else {
         once = () => m.predict(named);
       }
-      for (let i = 0; i < Math.min(calls, 50); i += 1) await once();
+      const time = async (n) => { const t0 = performance.now(); for (let i = 0; i < n; i += 1) await once();
+        return performance.now() - t0; };
+      await time(Math.min(calls, 50));  // warm-up
+      // at least `calls` a round, doubled until a round lasts minRoundMs (≥ 50× the timer's step)
+      let n = calls;
+      while (n < 1e6 && (await time(n)) < minRoundMs) n *= 2;
       const perCall = [];
-      for (let r = 0; r < rounds; r += 1) {
-        const t0 = performance.now();
-        for (let i = 0; i < calls; i += 1) await once();
-        perCall.push(((performance.now() - t0) * 1000) / calls);
-      }
-      return { per_call_us: perCall, threads: m.threads, isolated: self.crossOriginIsolated };
+      for (let r = 0; r < rounds; r += 1) perCall.push(((await time(n)) * 1000) / n);
+      return { per_call_us: perCall, calls_per_round: n, threads: m.threads, isolated: self.crossOriginIsolated };
     },
   };
 }"""
@@ -112,8 +113,8 @@ class BrowserPage:
     `isolated` serves it cross-origin isolated (wasm threads possible); `threads` is passed to
     load() as ?threads=N."""
 
-    def __init__(self, pack: Path, isolated: bool = False, threads: int = 1):
-        self.pack, self.isolated, self.threads = Path(pack), isolated, threads
+    def __init__(self, pack: Path, isolated: bool = False, threads: int = 1, query: str = ""):
+        self.pack, self.isolated, self.threads, self.query = Path(pack), isolated, threads, query
         self.errors: list[str] = []
         self.page_json = json.loads((self.pack / PAGE_JSON).read_text())
 
@@ -133,7 +134,7 @@ class BrowserPage:
             self.page.on("pageerror", lambda e: self.errors.append(str(e)))
             self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
             self.page.on("response", lambda r: r.status >= 400 and self.errors.insert(0, f"{r.url}: HTTP {r.status}"))
-            self.page.goto(f"{self.url}index.html?threads={self.threads}")
+            self.page.goto(f"{self.url}index.html?threads={self.threads}{self.query}")
             self.page.wait_for_selector("body[data-ready=true]", state="attached", timeout=LOAD_TIMEOUT_MS)
             self.page.evaluate(HELPERS)
         except Error as exc:
