@@ -69,7 +69,8 @@ HELPERS = """() => {
     // Per-call latency: `rounds` rounds of `calls` calls, µs per call in each round
     // (performance.now is coarse, 100 µs, in a page that is not cross-origin isolated).
     // mode: window (predict), step (one streamed step), floor (floor.onnx, one Reshape, on a
-    // bare onnxruntime-web session: the runtime's own cost of a call).
+    // bare onnxruntime-web session: the runtime's own cost of a call), session (the window
+    // model on a bare session: what edgeseq.js's predict adds is the difference).
     async bench(feed, rounds, calls, mode, minRoundMs) {
       const named = Object.fromEntries(Object.entries(feed).map(([k, v]) => [k, { data: toF32(v.b64), dims: v.dims }]));
       const first = Object.values(named)[0];
@@ -77,9 +78,10 @@ HELPERS = """() => {
       if (mode === 'step') {
         const stream = m.stream(first.dims[0]);
         once = () => stream.step(first.data);
-      } else if (mode === 'floor') {
+      } else if (mode === 'floor' || mode === 'session') {
         const { ort } = await import('./edgeseq.js');
-        const session = await ort.InferenceSession.create('floor.onnx', { executionProviders: ['wasm'] });
+        const file = mode === 'floor' ? 'floor.onnx' : m.spec.model;
+        const session = await ort.InferenceSession.create(file, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
         const x = new ort.Tensor('float32', first.data, first.dims);
         once = () => session.run({ [session.inputNames[0]]: x });
       } else {

@@ -55,16 +55,17 @@ def stream_parity_in_page(page: BrowserPage, problem, manifest: dict, refs: dict
 
 
 def latency(page: BrowserPage, problem, step: bool = False, rounds: int = BENCH_ROUNDS,
-            calls: int = BENCH_CALLS, batch: int = 1, floor: bool = False) -> dict:
+            calls: int = BENCH_CALLS, batch: int = 1, floor: bool = False, bare: bool = False) -> dict:
     """µs per call in the page: `rounds` rounds of `calls` awaited calls on one batch, timed
     with performance.now around each round; p50 and p90 over the rounds. `floor`: floor.onnx
-    (one Reshape of the same input) on a bare session, which must be in the page's folder."""
+    (one Reshape of the same input) on a bare session, which must be in the page's folder;
+    `bare`: the window model on a bare session (without edgeseq.js's predict around it)."""
     x, _ = problem.generate(batch, np.random.default_rng(0))
     if step:
         feed = {page.page_json["streaming"]["inputs"][0]["name"]: x[:, 0]}
     else:
         feed = {page.page_json["inputs"][0]["name"]: x}
-    mode = "floor" if floor else "step" if step else "window"
+    mode = "floor" if floor else "session" if bare else "step" if step else "window"
     found = page.call("([f, r, c, m, ms]) => window.edgeseqCheck.bench(f, r, c, m, ms)",
                       [{k: encode(v) for k, v in feed.items()}, rounds, calls, mode, MIN_ROUND_MS])
     per_call = sorted(found["per_call_us"])
