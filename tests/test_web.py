@@ -82,8 +82,8 @@ def test_edgeseq_web_passes_browser_parity_and_lists_its_files(vanilla_web):
     # the pack is listed in the manifest with the sha256 of what is on disk
     listed = manifest_file.load(directory)["web"]["files"]
     names = {f["file"] for f in listed}
-    assert {"web/index.html", "web/edgeseq.js", "web/page.json", "web/model.onnx", "web/model.step.onnx",
-            "web/ort/ort.wasm.bundle.min.mjs", "web/ort/ort-wasm-simd-threaded.wasm"} <= names
+    assert {"web/index.html", "web/standalone.html", "web/edgeseq.js", "web/page.json", "web/model.onnx",
+            "web/model.step.onnx", "web/ort/ort.wasm.bundle.min.mjs", "web/ort/ort-wasm-simd-threaded.wasm"} <= names
     for f in listed:
         assert manifest_file.sha256(directory / f["file"]) == f["sha256"]
     assert (directory / "web" / "model.onnx").read_bytes() == (directory / "model.onnx").read_bytes()
@@ -125,6 +125,25 @@ def test_page_answers_4_3_6_6_6_as_python_does_and_refuses_bad_input(vanilla_web
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(shot, ARTIFACTS / shot.name)
     assert shot.stat().st_size > 1000
+
+
+def test_standalone_page_answers_from_file_url_without_a_server(vanilla_web):
+    """index.html needs a server (browsers refuse module scripts from file://); standalone.html
+    carries every file and runs from file:// itself."""
+    from edgeseq.targets.web.browser import BrowserPage
+
+    directory, _ = vanilla_web
+    problem = registry.problem_from_manifest(manifest_file.load(directory))
+    expected = problem.decode(open_runner(directory / "model.onnx").run_array(problem.encode("4,3,6,6,6")))[0]
+    with BrowserPage(directory / "web", from_file=True) as browser:
+        assert browser.page.url.startswith("file://")
+        browser.page.click("#run")
+        browser.page.wait_for_function("document.getElementById('answer').textContent !== ''")
+        assert browser.page.text_content("#answer") == str(expected)
+        # the step model runs from its blob too
+        browser.page.click("#stream-run")
+        browser.page.wait_for_function("document.getElementById('stream').textContent.includes('step 5')")
+        assert browser.errors == []
 
 
 #: (problem as the registry names its architecture, typed inputs the page must encode as

@@ -81,7 +81,8 @@ HELPERS = """() => {
       } else if (mode === 'floor' || mode === 'session') {
         const { ort } = await import('./edgeseq.js');
         const file = mode === 'floor' ? 'floor.onnx' : m.spec.model;
-        const session = await ort.InferenceSession.create(file, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+        const options = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
+        const session = await ort.InferenceSession.create(file, options);
         const x = new ort.Tensor('float32', first.data, first.dims);
         once = () => session.run({ [session.inputNames[0]]: x });
       } else {
@@ -113,10 +114,12 @@ def decode(value: dict) -> np.ndarray:
 class BrowserPage:
     """index.html of a pack, open in headless Chromium for the life of the `with` block.
     `isolated` serves it cross-origin isolated (wasm threads possible); `threads` is passed to
-    load() as ?threads=N."""
+    load() as ?threads=N. `from_file`: standalone.html opened from file://, no server."""
 
-    def __init__(self, pack: Path, isolated: bool = False, threads: int = 1, query: str = ""):
+    def __init__(self, pack: Path, isolated: bool = False, threads: int = 1, query: str = "",
+                 from_file: bool = False):
         self.pack, self.isolated, self.threads, self.query = Path(pack), isolated, threads, query
+        self.from_file = from_file
         self.errors: list[str] = []
         self.page_json = json.loads((self.pack / PAGE_JSON).read_text())
 
@@ -136,7 +139,8 @@ class BrowserPage:
             self.page.on("pageerror", lambda e: self.errors.append(str(e)))
             self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
             self.page.on("response", lambda r: r.status >= 400 and self.errors.insert(0, f"{r.url}: HTTP {r.status}"))
-            self.page.goto(f"{self.url}index.html?threads={self.threads}{self.query}")
+            page = (self.pack.resolve() / "standalone.html").as_uri() if self.from_file else f"{self.url}index.html"
+            self.page.goto(f"{page}?threads={self.threads}{self.query}")
             self.page.wait_for_selector("body[data-ready=true]", state="attached", timeout=LOAD_TIMEOUT_MS)
             self.page.evaluate(HELPERS)
         except Error as exc:

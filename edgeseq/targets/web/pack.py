@@ -19,7 +19,7 @@ from pathlib import Path
 from ... import manifest as manifest_file
 from ... import registry
 from ...errors import InputError
-from . import ORT_WEB_VERSION, PACK_DIR, runtime_files
+from . import ORT_WEB_VERSION, PACK_DIR, runtime_files, standalone
 
 ASSETS = ("index.html", "edgeseq.js")
 PAGE_JSON = "page.json"
@@ -110,6 +110,7 @@ def write(directory: Path, dist: Path, into: Path | None = None) -> tuple[Path, 
         for name in models(page):
             shutil.copyfile(directory / name, building / name)  # the bytes, not the generation's symlink
         (building / PAGE_JSON).write_text(json.dumps(page, indent=2) + "\n")
+        standalone.write(building, models(page))
         _swap(building, final)
     finally:
         shutil.rmtree(building, ignore_errors=True)

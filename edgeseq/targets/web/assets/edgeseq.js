@@ -112,19 +112,21 @@ class Stream {
 /**
  * Load an export's web pack: `dir` holds page.json (written by `edgeseq web`) and the models.
  * options.threads: wasm threads (more than 1 needs a cross-origin isolated page);
- * options.session: extra onnxruntime-web session options.
+ * options.session: extra onnxruntime-web session options;
+ * options.files: file name → URL in place of dir's files (standalone.html's blob URLs).
  */
 export async function load(dir = '.', options = {}) {
   const base = new URL(dir.endsWith('/') ? dir : `${dir}/`, globalThis.location?.href);
-  const response = await fetch(new URL('page.json', base));
+  const where = (name) => options.files?.[name] ?? new URL(name, base).href;
+  const response = await fetch(where('page.json'));
   if (!response.ok) throw new Error(`page.json: HTTP ${response.status}`);
   const spec = await response.json();
   // The wasm file only: a string prefix would make the bundle fetch its glue (.mjs) too,
   // which it carries built in.
-  ort.env.wasm.wasmPaths = { wasm: new URL('ort/ort-wasm-simd-threaded.wasm', base).href };
+  ort.env.wasm.wasmPaths = { wasm: where('ort/ort-wasm-simd-threaded.wasm') };
   const threads = options.threads ?? 1;
   ort.env.wasm.numThreads = threads;
-  const open = (file) => session(new URL(file, base).href, options);
+  const open = (file) => session(where(file), options);
   const s = spec.streaming;
   const [window, step, decoder] = await Promise.all([
     open(spec.model),
