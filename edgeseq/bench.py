@@ -96,7 +96,7 @@ def machine() -> dict:
 
 
 def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 100,
-        log: Callable[[str], None] = lambda _: None) -> dict:
+        log: Callable[[str], None] = lambda _: None, web: bool = False) -> dict:
     """Bench every runtime on an exported directory, one worker process per row."""
     from . import flops, registry, roofline  # noqa: PLC0415
     from . import manifest as manifest_file  # noqa: PLC0415
@@ -200,6 +200,8 @@ def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 
             row = _spawn(job)
             cost = costs.get(row["file"]) if job["kind"] == "device" else keras_cost
             document["results"].append(row | roofline.annotate(row, cost, peak["gflops_per_s"]))
+    if not web:
+        return document
     from .targets.web import bench_row  # noqa: PLC0415 - the browser row, skipped with a reason when it cannot run
 
     log("bench: web fp32 (headless Chromium)")

@@ -255,7 +255,7 @@ def test_serve_without_a_pack_is_one_line_exit_2(untrained):
 
 def _parity(directory: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "edgeseq", "parity", str(directory), "--reference", "stored",
-                           "--json"], capture_output=True, text=True, timeout=600, env=env)
+                           "--web", "--json"], capture_output=True, text=True, timeout=600, env=env)
 
 
 def test_parity_has_a_web_row_and_one_that_cannot_run_is_reported_not_failed(vanilla_web):

@@ -28,6 +28,9 @@ def bench(
                                        help="Batch size of the batch throughput.")] = 64,
     plot: Annotated[Optional[Path], typer.Option(
         "--plot", help="Save a bar chart of p50 latency (PNG, log scale).")] = None,
+    web: Annotated[bool, typer.Option(
+        "--web", help="Also a web row: the export's page in headless Chromium, timed in the page "
+                      "(skipped with the reason when the browser cannot run).")] = False,
     as_json: JsonOption = False,
 ):
     """Latency, throughput, load time, peak RSS and bytes of every runtime and variant.
@@ -40,7 +43,7 @@ def bench(
 
     validate.plot_path(plot)  # before minutes of benchmarking, not after
     validate.bench_inputs(directory, batch)
-    document = benchmark.run(directory, calls=calls, batch=batch, keras_calls=keras_calls,
+    document = benchmark.run(directory, calls=calls, batch=batch, keras_calls=keras_calls, web=web,
                              log=lambda m: err.print(m, markup=False, highlight=False))
     for line in document["skipped"]:
         err.print(f"skipped {line}", markup=False, highlight=False)

@@ -53,7 +53,8 @@ def reference_runner(directory: Path, manifest: dict, reference: str):
     return open_runner(directory / "model.keras", "keras")
 
 
-def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, reference: str) -> dict:
+def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, reference: str,
+               web: bool = False) -> dict:
     from ..parity import Tolerance, check  # noqa: PLC0415
 
     problem = registry.problem_from_manifest(manifest)
@@ -79,6 +80,8 @@ def _parity_of(directory: Path, manifest: dict, samples: int, seed: int, referen
                                                 max(samples, 200), seed, stored=ref.runtime != "keras")
     if streams is not None:  # step models beside the window ones; both must pass
         report |= {"streaming": streams, "passed": report["passed"] and streams["passed"]}
+    if not web:
+        return report
     from ..targets.web import parity_row  # noqa: PLC0415 - the browser row (reported when it cannot run)
 
     return parity_row.merge(report, parity_row.web_parity(directory, manifest, problem, ref, tolerance,
@@ -123,6 +126,10 @@ def parity(
         "--per-layer", help="Also every Keras layer's output against the tensors of the same layer in each "
                             "fp32 artifact (onnx, tflite, ort, OpenVINO), and the first layer over "
                             "tolerance (needs TensorFlow).")] = False,
+    web: Annotated[bool, typer.Option(
+        "--web", help="Also the export's page in headless Chromium (onnxruntime-web; the [web] extra, a "
+                      "Chromium and onnxruntime-web's files): a web row, or one line saying why it did not run "
+                      "(never a failure).")] = False,
     as_json: JsonOption = False,
 ):
     """Compare every exported artifact with Keras on the same generated inputs.
@@ -145,7 +152,7 @@ def parity(
             raise InputError(f"{directory}/manifest.json records no parity report; run "
                              f"`edgeseq parity {directory}` instead of --recorded")
         reports[key] = (manifest["parity"] if recorded
-                        else _parity_of(directory, manifest, samples, seed, reference))
+                        else _parity_of(directory, manifest, samples, seed, reference, web))
         manifests[key] = manifest
         if per_layer:
             reports[key]["per_layer"] = _per_layer_of(directory, manifest, samples, seed)

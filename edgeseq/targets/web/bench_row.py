@@ -33,7 +33,7 @@ def web_row(directory: Path, manifest: dict, problem, calls: int, batch: int) ->
 
     per_round = max(1, calls // ROUNDS)
     with tempfile.TemporaryDirectory(prefix="edgeseq-web-bench-") as scratch:
-        folder, page = pack.write(directory, dist, into=Path(scratch) / "web")
+        folder, page = pack.write(directory, dist, into=Path(scratch) / "web", with_standalone=False)
         floor = directory / "floor.onnx"
         if floor.is_file():
             shutil.copyfile(floor, folder / floor.name)

@@ -102,6 +102,30 @@ HELPERS = """() => {
 }"""
 
 
+class _Driver:
+    """One playwright driver per process, shared by the pages open at once (its sync API
+    cannot be started twice in one thread); stopped when the last page closes."""
+
+    playwright = None
+    users = 0
+
+    @classmethod
+    def acquire(cls):
+        from playwright.sync_api import sync_playwright  # noqa: PLC0415 - the [web] extra
+
+        if cls.playwright is None:
+            cls.playwright = sync_playwright().start()
+        cls.users += 1
+        return cls.playwright
+
+    @classmethod
+    def release(cls) -> None:
+        cls.users -= 1
+        if cls.users == 0 and cls.playwright is not None:
+            cls.playwright.stop()
+            cls.playwright = None
+
+
 def encode(array: np.ndarray) -> dict:
     array = np.ascontiguousarray(array, np.float32)
     return {"b64": base64.b64encode(array.tobytes()).decode("ascii"), "dims": list(array.shape)}
@@ -125,11 +149,11 @@ class BrowserPage:
 
     def __enter__(self) -> BrowserPage:
         executable = require_browser()
-        from playwright.sync_api import Error, sync_playwright  # noqa: PLC0415 - the [web] extra
+        from playwright.sync_api import Error  # noqa: PLC0415 - the [web] extra
 
         self._serving = serving(self.pack, self.isolated)
         self.url = self._serving.__enter__()
-        self._playwright = sync_playwright().start()
+        self._playwright = _Driver.acquire()
         try:
             # --no-sandbox: Chromium's sandbox refuses to start as root (CI runs as root)
             args = ["--no-sandbox"] if os.geteuid() == 0 else []
@@ -150,9 +174,9 @@ class BrowserPage:
         return self
 
     def __exit__(self, *exc) -> None:
-        for close in (getattr(self, "_browser", None) and self._browser.close, self._playwright.stop):
-            if close:
-                close()
+        if getattr(self, "_browser", None) is not None:
+            self._browser.close()
+        _Driver.release()
         self._serving.__exit__(None, None, None)
 
     def call(self, expression: str, arg=None):

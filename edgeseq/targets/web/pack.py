@@ -91,10 +91,11 @@ def check_models(directory: Path, manifest: dict) -> dict:
     return page
 
 
-def write(directory: Path, dist: Path, into: Path | None = None) -> tuple[Path, dict]:
+def write(directory: Path, dist: Path, into: Path | None = None, with_standalone: bool = True) -> tuple[Path, dict]:
     """Write DIR/web/ (or the folder `into`) from the export in DIR and onnxruntime-web's
     `dist`; returns the pack's folder and page.json's document. Every model is checked
-    against the manifest first."""
+    against the manifest first. `with_standalone`: also standalone.html (20 MB; the browser
+    checks load index.html and do without it)."""
     directory = Path(directory)
     page = check_models(directory, manifest_file.load(directory))
     final = Path(into) if into is not None else directory / PACK_DIR
@@ -110,7 +111,8 @@ def write(directory: Path, dist: Path, into: Path | None = None) -> tuple[Path, 
         for name in models(page):
             shutil.copyfile(directory / name, building / name)  # the bytes, not the generation's symlink
         (building / PAGE_JSON).write_text(json.dumps(page, indent=2) + "\n")
-        standalone.write(building, models(page))
+        if with_standalone:
+            standalone.write(building, models(page))
         _swap(building, final)
     finally:
         shutil.rmtree(building, ignore_errors=True)

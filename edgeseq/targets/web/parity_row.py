@@ -33,7 +33,7 @@ def web_parity(directory: Path, manifest: dict, problem, reference, tolerance, s
     from .browser import BrowserPage  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="edgeseq-web-") as scratch:
-        folder, page = pack.write(directory, dist, into=Path(scratch) / "web")
+        folder, page = pack.write(directory, dist, into=Path(scratch) / "web", with_standalone=False)
         try:
             with BrowserPage(folder) as browser:
                 window = check.window_parity(browser, problem, reference, tolerance, samples, seed)
