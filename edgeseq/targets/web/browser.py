@@ -90,7 +90,9 @@ HELPERS = """() => {
       }
       const time = async (n) => { const t0 = performance.now(); for (let i = 0; i < n; i += 1) await once();
         return performance.now() - t0; };
-      await time(Math.min(calls, 50));  // warm-up
+      // warm-up for a second: in a freshly started browser the first calls run 2-4x slower
+      // (the wasm and JS tiers settle), and edgeseq times pages just opened
+      for (const t0 = performance.now(); performance.now() - t0 < 1000;) await time(10);
       // at least `calls` a round, doubled until a round lasts minRoundMs (≥ 50× the timer's step)
       let n = calls;
       while (n < 1e6 && (await time(n)) < minRoundMs) n *= 2;
