@@ -87,6 +87,8 @@ def test_edgeseq_web_passes_browser_parity_and_lists_its_files(vanilla_web):
     for f in listed:
         assert manifest_file.sha256(directory / f["file"]) == f["sha256"]
     assert (directory / "web" / "model.onnx").read_bytes() == (directory / "model.onnx").read_bytes()
+    # inside the published generation, as DIR/mcu: a re-export switches it away with its models
+    assert (directory / "web").is_symlink() and os.readlink(directory / "web") == "current/web"
 
 
 def test_page_answers_4_3_6_6_6_as_python_does_and_refuses_bad_input(vanilla_web, tmp_path):

@@ -4,8 +4,10 @@ with no network. page.json carries what the page needs from the manifest (tensor
 shapes, the streaming section) and the problem's own declaration of its input and answer
 (Problem.page_io), so neither the page nor the module has code per architecture.
 
-The pack is built in a temporary folder beside DIR/web and swapped in when complete: a
-reader sees the previous pack or the new one.
+The pack is built in a temporary folder beside its place and swapped in when complete: a
+reader sees the previous pack or the new one. In a published export (generations,
+export/publish.py) that place is inside the current generation and DIR/web links to it, as
+DIR/mcu does: a re-export switches the pack away with the models it was made from.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from pathlib import Path
 
 from ... import manifest as manifest_file
 from ... import registry
-from ...errors import InputError
+from ...errors import EdgeseqError, InputError
 from . import ORT_WEB_VERSION, PACK_DIR, runtime_files, standalone
 
 ASSETS = ("index.html", "edgeseq.js")
 PAGE_JSON = "page.json"
 RUNTIME_DIR = "ort"
+CURRENT = "current"  # export/publish.py: the symlink to the published generation
 
 
 def window_model(manifest: dict) -> dict:
@@ -98,7 +101,7 @@ def write(directory: Path, dist: Path, into: Path | None = None, with_standalone
     checks load index.html and do without it)."""
     directory = Path(directory)
     page = check_models(directory, manifest_file.load(directory))
-    final = Path(into) if into is not None else directory / PACK_DIR
+    final = Path(into) if into is not None else _place(directory)
     building = final.with_name(f".{final.name}.building-{os.getpid()}")
     shutil.rmtree(building, ignore_errors=True)
     try:
@@ -116,7 +119,30 @@ def write(directory: Path, dist: Path, into: Path | None = None, with_standalone
         _swap(building, final)
     finally:
         shutil.rmtree(building, ignore_errors=True)
+    if into is None and final != directory / PACK_DIR:
+        _link(directory)
     return final, page
+
+
+def _place(directory: Path) -> Path:
+    current = directory / CURRENT
+    if not current.is_symlink():
+        return directory / PACK_DIR
+    link = directory / PACK_DIR
+    if link.exists() and not link.is_symlink():
+        raise EdgeseqError(f"{link} is a directory of its own; move it away to write the pack")
+    return current.resolve() / PACK_DIR
+
+
+def _link(directory: Path) -> None:
+    """DIR/web → current/web, replaced atomically unless it is that link already."""
+    link, target = directory / PACK_DIR, f"{CURRENT}/{PACK_DIR}"
+    if link.is_symlink() and os.readlink(link) == target:
+        return
+    tmp = directory / f".{PACK_DIR}.{os.getpid()}.link"
+    tmp.unlink(missing_ok=True)
+    os.symlink(target, tmp)
+    os.replace(tmp, link)
 
 
 def _swap(building: Path, final: Path) -> None:
