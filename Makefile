@@ -23,6 +23,10 @@ ARCHS  := $(basename $(notdir $(filter-out %/__init__.py,$(wildcard edgeseq/arch
 # reported: the converter does not support it for fused LSTMs).
 QUANTIZE := -q float16 -q dynamic -q int8 -q int16x8
 
+# onnxruntime-web's dist files for `edgeseq web` (package.json pins the version). npm ci
+# removes node_modules first, so the stamp is npm's own record of the install.
+NODE_STAMP := node_modules/.package-lock.json
+
 DEVICE_VENV     := .venv-device
 DEVICE_STAMP    := $(DEVICE_VENV)/.installed
 DEVICE_EXPORTS  := build/device-exports
@@ -35,7 +39,7 @@ DEVICE_EXPORTS  := build/device-exports
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[train,dev,openvino,mcu,docs]'
+	$(BIN)/python -m pip install --quiet -e '.[train,dev,openvino,mcu,web,docs]'
 	touch $@
 
 # Retrain only when the architecture's builder or a problem changed; re-export when any
@@ -56,7 +60,10 @@ export: $(ARCHS:%=exported/%/manifest.json)
 check-export: export
 	$(BIN)/edgeseq parity --reference keras $(ARCHS:%=exported/%)
 
-test: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -q
 
 # The device install: `pip install .` with no extras (no TensorFlow), plus pytest to test it.

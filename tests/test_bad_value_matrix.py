@@ -42,11 +42,14 @@ def no_long_work(monkeypatch):
     import edgeseq.exporters.pipeline
     import edgeseq.measure.bench
     import edgeseq.targets.mcu.build
+    import edgeseq.targets.web.pack
+    import edgeseq.targets.web.serve
     import edgeseq.training
 
     for module, name in ((edgeseq.training, "train"), (edgeseq.exporters.pipeline, "export"),
                          (edgeseq.checks.parity, "check"), (edgeseq.measure.bench, "_spawn"),
-                         (edgeseq.targets.mcu.build, "run")):
+                         (edgeseq.targets.mcu.build, "run"), (edgeseq.targets.web.pack, "write"),
+                         (edgeseq.targets.web.serve, "server")):
         monkeypatch.setattr(module, name, _long_work)
 
 
@@ -94,6 +97,10 @@ KINDS: dict[str, dict[str, str]] = {
     "artifact": {"missing path": "{root}/missing.tflite", "directory-for-file": "{root}/a_dir",
                  "empty": "", "unlisted model": "{junk}/corrupt.tflite", "not a TFLite model": "model.onnx",
                  "bench floor model": "floor.tflite", "another export's model": "{generative}/model.tflite"},
+    # onnxruntime-web's npm package folder (web --ort-web)
+    "npm dir": {"missing path": "{root}/missing", "file-for-directory": "{root}/a_file",
+                "empty directory": "{root}/a_dir"},
+    "port": {"negative": "-1", "huge": "70000", "non-numeric": "x"},
     "margin": {"non-numeric": "lots", "negative": "-5%", "empty": "", "huge": "1" * 400 + "%"},
     "tolerance": {"non-numeric": "x", "negative": "-1", "empty": "", "unknown value": "nosuch:1e-5",
                   "negative named": "output:-1"},
@@ -128,6 +135,7 @@ KIND_OF = {
     "model": "model", "directories": "export dir", "directory": "export dir",
     "out_dir": "out dir", "plot": "png out", "margin": "margin", "artifact": "artifact",
     "atol": "tolerance", "rtol": "tolerance", "check_error_stat": "choice", "optimize": "choice",
+    "ort_web": "npm dir", "port": "port", "seconds": "count",
 }
 KIND_OF_ARGUMENT = {("train", "arch"): "arch", ("export", "arch"): "subject", ("compare", "models"): "model"}
 
@@ -141,13 +149,24 @@ def kind_of(command: str, name: str) -> str | None:
         return "npz in"
     return KIND_OF.get(name)
 
+def _ort_web() -> Path:
+    """The checkout's onnxruntime-web (make test runs npm ci first)."""
+    from edgeseq.errors import EdgeseqError
+    from edgeseq.targets.web import runtime_files
+
+    try:
+        return runtime_files.find()[0].parent
+    except EdgeseqError:
+        return Path("node_modules/onnxruntime-web")  # absent: the control says so
+
+
 # A good value per kind, for the control runs.
 GOOD = {"count": "1", "seed": "0", "text": "4,3,6,6,6", "npy in": "{root}/good.npy",
         "npz out": "{root}/fresh/out.npz", "npz in": "{root}/good.npz",
         "model": "{base}", "export dir": "{base}", "out dir": "{root}/fresh/out",
         "png out": "{root}/fresh/plot.png", "arch": "vanilla", "subject": "vanilla", "margin": "25%",
         "py in": "{root}/objects.py", "artifact": "model.tflite",
-        "tolerance": "1e-5"}
+        "tolerance": "1e-5", "npm dir": str(_ort_web()), "port": "0"}
 GOOD_FOR = {("compare", "--load-outputs"): "{root}/good_outputs.npz",
             ("export", "--calibration-file"): "{root}/good_batch.npy",
             ("export", "--labels"): "{root}/good_labels.npy",
@@ -166,11 +185,13 @@ BASES = {
     "info": (["{base}"], {}),
     "bench": (["{base}"], {"--calls": "1", "--keras-calls": "1", "--batch": "1"}),
     "mcu": (["{base}"], {"--reference": "stored"}),
+    "web": (["{base}"], {"--no-check": None}),  # the page is written; Chromium is test_web's
+    "serve": (["{base}"], {"--port": "0", "--for": "1"}),
     "compare": (["{base}/model.onnx", "{base}/model.tflite"], {"--samples": "10"}),
     "stream": (["{base}"], {"--input-file": "{root}/good.npy"}),  # 5 steps of vanilla
     "list": ([], {}),
 }
-BASE_EXPORT = {"generate": "generative"}
+BASE_EXPORT = {"generate": "generative", "serve": "web_pack"}
 # (command, option) → the base command line for that option, where the command's own base
 # would make the option meaningless or conflicting.
 OPTION_BASES = {
@@ -320,7 +341,9 @@ def world(untrained, tmp_path_factory):
     (root / "users_keras" / "model.keras").write_bytes(b"the user's own keras model")
     shutil.copy(vanilla / "model.keras", root / "my_model.keras")
     (root / "fresh").mkdir()
-    return {"root": root, "vanilla": vanilla, "generative": generative,
+    (root / "web_pack").mkdir()  # what serve checks before it listens: a page.json
+    (root / "web_pack" / "page.json").write_text("{}")
+    return {"root": root, "vanilla": vanilla, "generative": generative, "web_pack": root / "web_pack",
             "encoder_decoder": encoder_decoder,
             "vanilla_junk": root / "vanilla_junk", "generative_junk": root / "generative_junk"}
 

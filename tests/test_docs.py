@@ -43,11 +43,11 @@ def test_the_api_page_is_generated_from_the_docstrings(site):
     from edgeseq import api, errors
     from edgeseq.checks import parity
 
-    api = (site / "api.html").read_text()
+    page = (site / "api.html").read_text()
     for documented in (errors.CheckFailed, errors.InputError, parity.error_stats, api.export, api.Export):
         first_line = documented.__doc__.strip().splitlines()[0]
-        assert documented.__name__ in api
-        assert first_line.split("(")[0].split(":")[0] in api, first_line
+        assert documented.__name__ in page
+        assert first_line.split("(")[0].split(":")[0] in page, first_line
 
 
 def test_the_home_page_holds_the_readme_tables_row_for_row(site):

@@ -70,7 +70,8 @@ def compare(before: Path, after: Path) -> list[str]:
         where = line.split(":", 1)[0]
         parent, _, field = where.rpartition("/")
         name = files.get(parent) or results.get(parent)
-        if field in ("sha256", "bytes") and name and name.endswith(".onnx") and same_onnx_graph(before / name, after / name):
+        onnx_file = name is not None and name.endswith(".onnx")
+        if field in ("sha256", "bytes") and onnx_file and same_onnx_graph(before / name, after / name):
             continue
         if ONNX_ROUTE_FIELDS.match(where):
             continue  # a candidate's few bytes of names; the chosen file is compared above

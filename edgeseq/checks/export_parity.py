@@ -54,7 +54,8 @@ def reference_runner(directory: Path, manifest: dict, reference: str, log=_quiet
     return open_runner(directory / "model.keras", "keras")
 
 
-def parity_of(directory: Path, manifest: dict, samples: int, seed: int, reference: str, log=_quiet) -> dict:
+def parity_of(directory: Path, manifest: dict, samples: int, seed: int, reference: str, log=_quiet,
+              web: bool = False) -> dict:
     """Every artifact of the export against Keras (or its stored outputs), step models streamed too."""
     from ..checks.parity import Tolerance, check  # noqa: PLC0415
 
@@ -76,7 +77,12 @@ def parity_of(directory: Path, manifest: dict, samples: int, seed: int, referenc
                                                 max(samples, 200), seed, stored=ref.runtime != "keras")
     if streams is not None:  # step models beside the window ones; both must pass
         report |= {"streaming": streams, "passed": report["passed"] and streams["passed"]}
-    return report
+    if not web:
+        return report
+    from ..targets.web import parity_row  # noqa: PLC0415 - the browser row (reported when it cannot run)
+
+    return parity_row.merge(report, parity_row.web_parity(directory, manifest, problem, ref, tolerance,
+                                                          samples, seed))
 
 
 def _openvino_beside(directory: Path, windows: list[dict]) -> tuple[list, list]:

@@ -16,7 +16,8 @@ from .quick_exit import exit_now
 COMMANDS = {name: f"{__name__}.{module}" for name, module in (
     ("list", "listing"), ("train", "train"), ("export", "export"), ("predict", "predict"),
     ("parity", "parity"), ("generate", "generate"), ("stream", "stream"), ("info", "info"),
-    ("bench", "bench"), ("mcu", "mcu"), ("compare", "compare"))}
+    ("bench", "bench"), ("mcu", "mcu"), ("web", "web"), ("serve", "web"),
+    ("compare", "compare"))}
 
 #: Commands that use numpy only for small arrays around a runtime call. OpenBLAS starts its
 #: thread pool when numpy is imported, about a third of numpy's import here; these commands

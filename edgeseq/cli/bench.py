@@ -22,6 +22,9 @@ def bench(
                                        help="Batch size of the batch throughput.")] = 64,
     plot: Annotated[Optional[Path], typer.Option(
         "--plot", help="Save a bar chart of p50 latency (PNG, log scale).")] = None,
+    web: Annotated[bool, typer.Option(
+        "--web", help="Also a web row: the export's page in headless Chromium, timed in the page "
+                      "(skipped with the reason when the browser cannot run).")] = False,
     as_json: JsonOption = False,
 ):
     """Latency, throughput, load time, peak RSS and bytes of every runtime and variant.
@@ -34,7 +37,7 @@ def bench(
 
     validate.plot_path(plot)  # before minutes of benchmarking, not after
     validate.bench_inputs(directory, batch)
-    document = benchmark.run(directory, calls=calls, batch=batch, keras_calls=keras_calls,
+    document = benchmark.run(directory, calls=calls, batch=batch, keras_calls=keras_calls, web=web,
                              log=lambda m: err.print(m, markup=False, highlight=False))
     for line in document["skipped"]:
         err.print(f"skipped {line}", markup=False, highlight=False)
@@ -66,7 +69,7 @@ def _show(document: dict, directory: Path, batch: int) -> None:
                       us(r["floor_p50_us"]), us(r["roofline_us"]), ratio(r["p50_over_roofline"]),
                       ratio(r["gflops_per_s"]), rate(r["throughput_per_s"]),
                       rate(r["batch_throughput_per_s"]), f"{r['load_ms']:.1f}",
-                      f"{r['peak_rss_mb']:.0f}", f"{r['bytes'] / 1e3:.1f}",
+                      "-" if r["peak_rss_mb"] is None else f"{r['peak_rss_mb']:.0f}", f"{r['bytes'] / 1e3:.1f}",
                       us(r.get("step_p50_us")), ratio(r.get("window_over_step")))
     out.print(table)
     peak = document["peak"]

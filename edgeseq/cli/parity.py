@@ -31,6 +31,10 @@ def parity(
         "--per-layer", help="Also every Keras layer's output against the tensors of the same layer in each "
                             "fp32 artifact (onnx, tflite, ort, OpenVINO), and the first layer over "
                             "tolerance (needs TensorFlow).")] = False,
+    web: Annotated[bool, typer.Option(
+        "--web", help="Also the export's page in headless Chromium (onnxruntime-web; the [web] extra, a "
+                      "Chromium and onnxruntime-web's files): a web row, or one line saying why it did not run "
+                      "(never a failure).")] = False,
     as_json: JsonOption = False,
 ):
     """Compare every exported artifact with Keras on the same generated inputs.
@@ -54,7 +58,7 @@ def parity(
             raise InputError(f"{directory}/manifest.json records no parity report; run "
                              f"`edgeseq parity {directory}` instead of --recorded")
         reports[key] = (manifest["parity"] if recorded
-                        else export_parity.parity_of(directory, manifest, samples, seed, reference, log))
+                        else export_parity.parity_of(directory, manifest, samples, seed, reference, log, web))
         manifests[key] = manifest
         if per_layer:
             reports[key]["per_layer"] = export_parity.per_layer_of(directory, manifest, samples, seed, log)
@@ -76,5 +80,8 @@ def parity(
         for report in reports.values():
             for found in report["per_layer"]:
                 show_layers(found)
+    for report in reports.values():
+        if not (report.get("web") or {"ran": True})["ran"]:
+            err.print(f"web row not run: {report['web']['reason']}", markup=False, highlight=False)
     if not all(r["passed"] for r in reports.values()):
         raise typer.Exit(1)

@@ -57,7 +57,7 @@ def machine() -> dict:
 
 
 def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 100,
-        log: Callable[[str], None] = lambda _: None) -> dict:
+        log: Callable[[str], None] = lambda _: None, web: bool = False) -> dict:
     """Bench every runtime on an exported directory, one worker process per row."""
     from .. import manifest as manifest_file  # noqa: PLC0415
     from .. import registry  # noqa: PLC0415
@@ -169,6 +169,20 @@ def run(directory: Path, calls: int = 1000, batch: int = 64, keras_calls: int = 
                 continue
             cost = costs.get(row["file"]) if job["kind"] == "device" else keras_cost
             document["results"].append(row | roofline.annotate(row, cost, peak["gflops_per_s"]))
+    if not web:
+        return document
+    from .targets.web import bench_row  # noqa: PLC0415 - the browser row, skipped with a reason when it cannot run
+
+    log("bench: web fp32 (headless Chromium)")
+    row = bench_row.web_row(directory, manifest, problem, calls, batch)
+    if isinstance(row, str):
+        skipped.append(row)
+    else:
+        document["results"].append(row | roofline.annotate(row, keras_cost, peak["gflops_per_s"]))
+        notes.append(f"web: {row['file']} in headless Chromium (onnxruntime-web wasm, {row['threads']} thread); "
+                     f"p50/p99 of per-call means over {row['rounds']} rounds of {row['calls_per_round']} calls "
+                     "(performance.now); floor: floor.onnx on a bare onnxruntime-web session in the page; "
+                     "RSS not measured.")
     return document
 
 

@@ -78,6 +78,13 @@ class Addition(Problem):
     def check_steps(self, steps: np.ndarray) -> np.ndarray:
         return check_one_hot(steps)
 
+    def page_io(self) -> dict:
+        # _SUM as a JavaScript RegExp: the same syntax for these classes and groups
+        return {"input": {"kind": "sum", "pattern": _SUM.pattern, "terms": self.terms, "min": 1,
+                          "max": self.largest, "alphabet": ALPHABET, "width": self.chars_in,
+                          "example": "10+3+7", "label": f"{self.terms} integers in 1..{self.largest} joined by +"},
+                "output": {"kind": "chars", "alphabet": ALPHABET}}
+
     @staticmethod
     def _chars(x: np.ndarray) -> str:
         return "".join(ALPHABET[i] for i in np.argmax(x, axis=-1)).strip()

@@ -92,6 +92,17 @@ class Problem(ABC):
             return outputs > 0.5
         return None
 
+    def page_io(self) -> dict:
+        """What the browser page (`edgeseq web`) needs to take an input in this problem's own
+        terms and show the answer: declarations edgeseq.js interprets (its `encode` and
+        `answer`), so the page has no code of its own per problem. By default every value of
+        one example, comma-separated, and the raw outputs."""
+        return {"input": {"kind": "numbers", "count": int(np.prod(self.input_shape)),
+                          "what": "numbers", "label": f"{int(np.prod(self.input_shape))} numbers",
+                          "example": ",".join(["0"] * int(np.prod(self.input_shape))),
+                          "step_count": int(np.prod(self.input_shape[1:]))},
+                "output": {"kind": "values"}}
+
     def for_output(self, name: str) -> Problem:
         """The problem as it judges one output (a model with several may judge each its own way)."""
         return self

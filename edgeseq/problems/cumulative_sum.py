@@ -42,6 +42,13 @@ class CumulativeSum(Problem):
             array = array[..., np.newaxis]
         return check_range(super().encode_array(array), 0.0, 1.0)
 
+    def page_io(self) -> dict:
+        return {"input": {"kind": "numbers", "count": self.steps, "min": 0.0, "max": 1.0, "closed": False,
+                          "what": "numbers in [0,1)", "step_count": 1,
+                          "example": "0.9,0.1,0.5,0.2,0.8,0.4,0.7,0.3,0.6,0.05",
+                          "label": f"{self.steps} values in [0,1)"},
+                "output": {"kind": "threshold"}}
+
     def decode(self, outputs: np.ndarray) -> list[list[int]]:
         return [[int(v > 0.5) for v in row[:, 0]] for row in outputs]
 

@@ -48,6 +48,14 @@ class DampedSine(Problem):
             array = array[..., np.newaxis]
         return super().encode_array(array)
 
+    def page_io(self) -> dict:
+        i = np.arange(self.steps_in)
+        example = 0.5 + 0.5 * np.sin(2 * np.pi * i / 15) * np.exp(-0.03 * i)  # period 15, decay 0.03
+        return {"input": {"kind": "numbers", "count": self.steps_in, "what": "numbers",
+                          "example": ",".join(f"{v:.4f}" for v in example), "step_count": 1,
+                          "label": f"The last {self.steps_in} values of a damped sine"},
+                "output": {"kind": "values"}}
+
     def decode(self, outputs: np.ndarray) -> list[list[float]]:
         return [[round(float(v), 6) for v in row] for row in outputs]
 

@@ -53,6 +53,12 @@ class Echo(Problem):
     def check_steps(self, steps: np.ndarray) -> np.ndarray:
         return check_one_hot(steps)
 
+    def page_io(self) -> dict:
+        return {"input": {"kind": "integers", "count": self.length, "min": 0, "max": self.features - 1,
+                          "depth": self.features, "example": "4,3,6,6,6",
+                          "label": f"{self.length} integers in 0..{self.features - 1}"},
+                "output": {"kind": "argmax"}}
+
     def decode(self, outputs: np.ndarray) -> list[int]:
         return [int(v) for v in np.argmax(outputs, axis=-1)]
 

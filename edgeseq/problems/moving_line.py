@@ -61,6 +61,11 @@ class MovingLine(Problem):
     def check_steps(self, steps: np.ndarray) -> np.ndarray:
         return check_range(steps, 0.0, 1.0, closed=True)
 
+    def page_io(self) -> dict:
+        return {"input": {"kind": "stroke", "size": self.size,
+                          "label": f"Draw a line across the {self.size}×{self.size} grid, from one side to the other"},
+                "output": {"kind": "threshold", "labels": list(DIRECTIONS)}}
+
     def decode(self, outputs: np.ndarray) -> list[str]:
         return [DIRECTIONS[int(p > 0.5)] for p in outputs[:, 0]]
 

@@ -92,6 +92,12 @@ class Rectangles(Problem):
         value, mask = self.determined(corners[:-1, np.newaxis], np.arange(len(corners) - 1))
         return float(np.mean(np.abs(corners[1:] - value)[mask]))
 
+    def page_io(self) -> dict:
+        return {"input": {"kind": "rollout", "start": [0.0, 0.0], "steps": self.corners - 1,
+                          "label": "Generate a rectangle from the corner (0,0)", "min": 0.0, "max": 1.0,
+                          "closed": True, "what": "coordinates x,y in [0,1]", "step_count": 2},
+                "output": {"kind": "values"}}
+
     def encode(self, text: str) -> np.ndarray:
         values = parse_numbers(text, 2, what="coordinates x,y in [0,1]")
         return self.encode_array(np.array(values))
