@@ -86,6 +86,16 @@ def mcu(
     artifact: Annotated[Optional[str], typer.Option(
         "--artifact", help="The TFLite file to pack (a listed model of DIR, window or step). Default: "
                            f"{PACK_RULE}.")] = None,
+    build: Annotated[Optional[str], typer.Option(
+        "--build", help="Also build the packs into firmware for this core (cortex-m4, cortex-m7, cortex-m55) "
+                        "and run it under QEMU on the stored golden inputs (see docs/mcu.md).")] = None,
+    tflm_source: Annotated[Optional[Path], typer.Option(
+        "--tflm-source", envvar="EDGESEQ_TFLM_SOURCE",
+        help="TFLM's sources at the pinned commits: a directory of git-archive tarballs or a prepared "
+             "tflite-micro tree. Default: fetched with git at first use.")] = None,
+    reference_kernels: Annotated[bool, typer.Option(
+        "--reference-kernels", help="With --build, also build with TFLM's reference kernels: CMSIS-NN's "
+                                    "speed-up in instructions per inference.")] = False,
     as_json: JsonOption = False,
 ):
     """Check every TFLite artifact on TensorFlow Lite Micro (int8 first) and write a C pack.
@@ -104,6 +114,11 @@ def mcu(
     from ..targets.mcu import arena, build  # noqa: PLC0415
 
     target.require_extra()
+    if build is not None:  # before minutes of TFLM checks: a missing toolchain or a bad core is one line now
+        from ..targets.mcu import cortex_m, toolchain  # noqa: PLC0415
+
+        cortex_m.core(build)
+        toolchain.require()
     arena.parse_margin(margin)
     log = lambda m: err.print(m, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
     manifest = manifest_file.load(directory)
@@ -115,10 +130,22 @@ def mcu(
     document = build.run(directory, problem, ref, Tolerance(**manifest.get("tolerance", {})),
                          samples=samples, seed=seed, margin=margin, log=log, screened=screened,
                          artifact=named)
+    if build is not None:
+        from ..targets.mcu import on_board  # noqa: PLC0415
+        from .mcu_board import show_board  # noqa: PLC0415
+
+        kernels = ("cmsis_nn", "reference") if reference_kernels else ("cmsis_nn",)
+        document["on_board"] = {build: on_board.run(directory, build, kernels, tflm_source, problem, log)}
     if as_json:
         emit_json(document)
     else:
         show(directory, document)
+        if build is not None:
+            show_board(document["on_board"][build])
+    if build is not None and not document["on_board"][build]["within_lsb"]:
+        err.print(f"[red]on {build} the outputs differ from the host's TFLM by more than "
+                  f"{on_board.MAX_LSB} LSB[/]", highlight=False)
+        raise typer.Exit(1)
     if not all(r["passed"] for r in _results(document)):
         failed = next(r for r in _results(document) if not r["passed"])
         err.print(f"[red]TFLM parity failed[/]: {failed['artifact']}: {failed['reason']}",
