@@ -33,7 +33,8 @@ def packs(tmp_path_factory):
     export_untrained(registry.get("vanilla"), directory, formats=("tflite",), quantize=("int8",), optimize="size")
     section = manifest.load(directory)["streaming"]
     made = []
-    for name, where in (("model.int8.tflite", directory / "mcu"), ("model.step.int8.tflite", directory / "mcu" / "step")):
+    for name, where in (("model.int8.tflite", directory / "mcu"),
+                        ("model.step.int8.tflite", directory / "mcu" / "step")):
         model = directory / name
         graph = flatbuffer.read(model)
         found = arena.smallest(model) | {"margin": "25%"}

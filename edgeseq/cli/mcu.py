@@ -86,7 +86,7 @@ def mcu(
     artifact: Annotated[Optional[str], typer.Option(
         "--artifact", help="The TFLite file to pack (a listed model of DIR, window or step). Default: "
                            f"{PACK_RULE}.")] = None,
-    build: Annotated[Optional[str], typer.Option(
+    core: Annotated[Optional[str], typer.Option(
         "--build", help="Also build the packs into firmware for this core (cortex-m4, cortex-m7, cortex-m55) "
                         "and run it under QEMU on the stored golden inputs (see docs/mcu.md).")] = None,
     tflm_source: Annotated[Optional[Path], typer.Option(
@@ -114,10 +114,10 @@ def mcu(
     from ..targets.mcu import arena, build  # noqa: PLC0415
 
     target.require_extra()
-    if build is not None:  # before minutes of TFLM checks: a missing toolchain or a bad core is one line now
+    if core is not None:  # before minutes of TFLM checks: a missing toolchain or a bad core is one line now
         from ..targets.mcu import cortex_m, toolchain  # noqa: PLC0415
 
-        cortex_m.core(build)
+        cortex_m.core(core)
         toolchain.require()
     arena.parse_margin(margin)
     log = lambda m: err.print(m, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
@@ -130,20 +130,20 @@ def mcu(
     document = build.run(directory, problem, ref, Tolerance(**manifest.get("tolerance", {})),
                          samples=samples, seed=seed, margin=margin, log=log, screened=screened,
                          artifact=named)
-    if build is not None:
+    if core is not None:
         from ..targets.mcu import on_board  # noqa: PLC0415
         from .mcu_board import show_board  # noqa: PLC0415
 
         kernels = ("cmsis_nn", "reference") if reference_kernels else ("cmsis_nn",)
-        document["on_board"] = {build: on_board.run(directory, build, kernels, tflm_source, problem, log)}
+        document["on_board"] = {core: on_board.run(directory, core, kernels, tflm_source, problem, log)}
     if as_json:
         emit_json(document)
     else:
         show(directory, document)
-        if build is not None:
-            show_board(document["on_board"][build])
-    if build is not None and not document["on_board"][build]["within_lsb"]:
-        err.print(f"[red]on {build} the outputs differ from the host's TFLM by more than "
+        if core is not None:
+            show_board(document["on_board"][core])
+    if core is not None and not document["on_board"][core]["within_lsb"]:
+        err.print(f"[red]on {core} the outputs differ from the host's TFLM by more than "
                   f"{on_board.MAX_LSB} LSB[/]", highlight=False)
         raise typer.Exit(1)
     if not all(r["passed"] for r in _results(document)):

@@ -15,8 +15,9 @@ def show_board(document: dict) -> None:
     for pack in document["packs"]:
         for kernels, run in pack["kernels"].items():
             sizes, outputs = run["sizes"], run["outputs"]
+            differing = outputs["values_differing_from_host_tflm"]
             exact = ("bit-exact" if outputs["bit_exact_with_host_tflm"]
-                     else f"≤{outputs['max_lsb_vs_host_tflm']} LSB ({outputs['values_differing_from_host_tflm']} values)")
+                     else f"≤{outputs['max_lsb_vs_host_tflm']} LSB ({differing} values)")
             arena = run.get("arena", {}).get("minimum_bytes")
             table.add_row(pack["artifact"], kernels, f"{sizes['flash_bytes']:,} ({sizes['model_bytes']:,})",
                           f"{sizes['ram_bytes']:,} ({sizes['arena_bytes']:,})", f"{arena:,}" if arena else "-",

@@ -109,7 +109,8 @@ def _library_code(map_file: Path) -> int:
     """Bytes of .text the map file credits to TFLM's library (its kernels and interpreter)."""
     total = 0
     pattern = re.compile(r"^\s*\.text\S*\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+\S*libtensorflow-microlite\.a")
-    lines = map_file.read_text().splitlines()
+    # what --gc-sections discarded is listed first, in the same form: count only what is linked
+    lines = map_file.read_text().partition("Linker script and memory map")[2].splitlines()
     for i, line in enumerate(lines):
         found = pattern.match(line)
         if not found and line.strip().startswith(".text") and i + 1 < len(lines):

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import CheckFailed
+from . import flatbuffer
 from .firmware import Firmware
 
 MAGIC = 0x31515345
@@ -29,6 +30,13 @@ EXITS = {2: "bad input file", 3: "an op the resolver lacks", 4: "the arena is to
 
 class FirmwareFailed(CheckFailed):
     """The firmware ran and reported a failure, or did not finish; one line."""
+
+
+def op_name(code: int) -> str:
+    """A builtin op's name from its number, by the schema TFLM ships (flatbuffer.py's)."""
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema  # noqa: PLC0415
+
+    return flatbuffer._names(schema.BuiltinOperator).get(code, f"builtin {code}")
 
 
 def command(firmware: Firmware) -> list[str]:
@@ -72,6 +80,8 @@ def run(firmware: Firmware, data: bytes, timeout: float = TIMEOUT_S) -> tuple[di
         said = next((line.strip() for line in console.splitlines() if "status=" in line), None)
         said = said or next((line.strip() for line in console.splitlines() if line.strip()), "no output")
         meaning = EXITS.get(done.returncode, f"exit code {done.returncode}")
+        if "builtin_code" in report:  # the firmware gives the op's number; the schema names it
+            said += f" op={op_name(report['builtin_code'])}"
         raise FirmwareFailed(f"firmware on {firmware.core.machine} ({firmware.core.name}, {firmware.kernels}) "
                              f"failed: {meaning}: {said}")
     return report, output

@@ -29,4 +29,5 @@ def require() -> None:
     missing = _missing()
     if missing:
         raise EdgeseqError(f"`edgeseq mcu --build` needs the Arm GNU toolchain, newlib and QEMU "
-                           f"({', '.join(missing)} missing): apt-get install -y {PACKAGES}")
+                           f"({', '.join(missing)} missing): apt-get install -y {PACKAGES}"
+                           + (" make" if "make" in missing else ""))

@@ -98,18 +98,20 @@ inline void CheckItems(const Header& header, size_t tensor_bytes) {
 }
 
 // The op AllocateTensors would fail on for want of a kernel (TFLM's own message is stripped
-// from a release build): the first of the model's operators the resolver cannot find.
-inline const char* MissingOp(const tflite::Model* model, const tflite::MicroOpResolver& resolver) {
+// from a release build): the builtin code of the first of the model's operators the resolver
+// cannot find, or -1. A number, not a name: the schema's table of op names would cost 4 KB
+// of flash; the host names it (qemu_run.py).
+inline int MissingOp(const tflite::Model* model, const tflite::MicroOpResolver& resolver) {
   for (const auto* code : *model->operator_codes()) {
     const auto op = static_cast<tflite::BuiltinOperator>(
         code->deprecated_builtin_code() < tflite::BuiltinOperator_PLACEHOLDER_FOR_GREATER_OP_CODES
             ? code->deprecated_builtin_code()
             : code->builtin_code());
     if (op != tflite::BuiltinOperator_CUSTOM && resolver.FindOp(op) == nullptr) {
-      return tflite::EnumNameBuiltinOperator(op);
+      return static_cast<int>(op);
     }
   }
-  return nullptr;
+  return -1;
 }
 
 // Model, resolver and interpreter on `arena_bytes` of the arena; exits naming the cause
@@ -130,9 +132,9 @@ inline tflite::MicroInterpreter* Start(uint32_t arena_bytes) {
   static tflite::MicroInterpreter interpreter(model, resolver, arena, arena_bytes);
   const TfLiteStatus status = interpreter.AllocateTensors();
   if (status != kTfLiteOk) {
-    const char* missing = MissingOp(model, resolver);
-    if (missing != nullptr) {
-      Say("edgeseq: status=missing_op AllocateTensors=%d op=%s\n", status, missing);
+    const int missing = MissingOp(model, resolver);
+    if (missing >= 0) {
+      Say("edgeseq: status=missing_op AllocateTensors=%d builtin_code=%d\n", status, missing);
       semihost_exit(kMissingOp);
     }
     Say("edgeseq: status=arena_too_small AllocateTensors=%d arena=%lu\n", status, (unsigned long)arena_bytes);
