@@ -64,7 +64,7 @@ def _scratch_copy(directory: Path, into: Path) -> Path:
 
 def _row(architecture: str, kind: str, report: dict | str) -> str:
     if isinstance(report, str):
-        return f"| {architecture} | {kind} | not run: {report} |" + " |" * 8
+        return f"| {architecture} | {kind} | not run: {report} |" + " |" * 7
     runs = report["kernels"]
     fast = runs["cmsis_nn"]
     sizes, outputs = fast["sizes"], fast["outputs"]
@@ -74,14 +74,17 @@ def _row(architecture: str, kind: str, report: dict | str) -> str:
     ref_exact = "" if reference is None else (
         "; reference kernels bit-exact" if reference["outputs"]["bit_exact_with_host_tflm"]
         else f"; reference kernels ≤ {reference['outputs']['max_lsb_vs_host_tflm']} LSB")
+    if not outputs["bit_exact_with_host_tflm"]:  # where CMSIS-NN computes differently from the host
+        ref_exact += f" (CMSIS-NN kernels here: {', '.join(report['cmsis_nn_ops'])})"
     per = " /step" if report["step"] else ""
     speedup = f"{report['cmsis_nn_speedup']:.2f}×" if "cmsis_nn_speedup" in report else "—"
     agree = outputs["decisions_agree_host_tflm"]
     return "| " + " | ".join([
         architecture, kind,
         f"{sizes['flash_bytes']:,} ({sizes['model_bytes']:,} model, {sizes['tflm_library_text_bytes']:,} TFLM code)",
-        f"{sizes['ram_bytes']:,} ({sizes['arena_bytes']:,} arena, {sizes['stack_reserved_bytes']:,} stack)",
-        f"{fast['arena']['minimum_bytes']:,}", f"{fast['stack_used_bytes']:,}",
+        f"{sizes['ram_bytes']:,} ({sizes['arena_bytes']:,} arena, {sizes['stack_used_bytes']:,} stack)",
+        f"{fast['arena']['minimum_bytes']:,}" + ("" if fast["pack_arena_fits"] else
+                                                 f" (pack's {report['arena_reserved_bytes']:,} too small)"),
         f"{fast['instructions_per_inference']:,}{per}",
         f"{reference['instructions_per_inference']:,}{per}" if reference else "—", speedup,
         exact + ref_exact + (f", decisions {agree:.0%}" if agree is not None else ""),
@@ -100,9 +103,9 @@ def main() -> None:
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     libraries = on_board.libraries(core, kernels, args.tflm_source, log)
     print(f"On {core.name} (QEMU {core.machine}, -icount shift=0), int8, the export's golden inputs.\n")
-    print("| architecture | pack | flash B | RAM B | arena min on core B | stack used B | instructions, "
-          "CMSIS-NN | instructions, reference kernels | CMSIS-NN speed-up | vs host TFLM | max abs vs LiteRT |\n"
-          "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+    print("| architecture | pack | flash B | RAM B (arena + data + bss + stack used) | arena min on core B "
+          "| instructions, CMSIS-NN | instructions, reference kernels | CMSIS-NN speed-up | vs host TFLM "
+          "| max abs vs LiteRT |\n|---|---|---:|---:|---:|---:|---:|---:|---|---:|")
     with tempfile.TemporaryDirectory(prefix="edgeseq-board-") as tmp:
         for directory in args.directories:
             scratch = _scratch_copy(directory, Path(tmp) / directory.name)

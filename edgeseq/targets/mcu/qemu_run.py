@@ -78,6 +78,8 @@ def run(firmware: Firmware, data: bytes, timeout: float = TIMEOUT_S) -> tuple[di
         output = out.read_bytes() if out.exists() else b""
     if done.returncode != 0 or report.get("status") != "done":
         said = next((line.strip() for line in console.splitlines() if "status=" in line), None)
+        if said is None and "Lockup" in console:  # a fault the fault handler could not stack: no stack left
+            said = "the core locked up (a fault with no stack left to handle it: a stack overflow?)"
         said = said or next((line.strip() for line in console.splitlines() if line.strip()), "no output")
         meaning = EXITS.get(done.returncode, f"exit code {done.returncode}")
         if "builtin_code" in report:  # the firmware gives the op's number; the schema names it
