@@ -214,8 +214,14 @@ def _speedup(runs: dict) -> dict:
 def _cmsis_nn_ops(graph: Graph, library: tflm_library.Library) -> list[str]:
     """The model's ops that have a CMSIS-NN kernel in this TFLM (the only kernels a CMSIS-NN
     firmware runs differently from the host's TFLM, whose kernels are the reference ones)."""
-    optimized = {p.stem.upper() for p in (library.root / "tensorflow/lite/micro/kernels/cmsis_nn").glob("*.cc")}
+    files = {p.stem.upper() for p in (library.root / "tensorflow/lite/micro/kernels/cmsis_nn").glob("*.cc")}
+    optimized = set().union(*(CMSIS_NN_FILE_OPS.get(name, (name,)) for name in files))
     return sorted({op.name for op in graph.ops if op.name in optimized})
+
+
+#: kernels/cmsis_nn/ files whose name is not the op's
+CMSIS_NN_FILE_OPS = {"CONV": ("CONV_2D",), "DEPTHWISE_CONV": ("DEPTHWISE_CONV_2D",),
+                     "POOLING": ("MAX_POOL_2D", "AVERAGE_POOL_2D"), "MAXIMUM_MINIMUM": ("MAXIMUM", "MINIMUM")}
 
 
 def packs(directory: Path) -> list[Pack]:
