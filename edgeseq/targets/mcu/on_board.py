@@ -101,7 +101,8 @@ def _agreement(problem, a: np.ndarray, b: np.ndarray) -> float | None:
 def compare(pack: Pack, board: bytes, host: bytes, litert: bytes, items: int, problem) -> dict:
     """The board's outputs against the host TFLM's (in int8 steps) and LiteRT's."""
     tensor = _output_tensor(pack)
-    shape = (items, *tensor.shape[1:])
+    # a batch-1 tensor per item; a cut graph's inner tensor may have no batch axis
+    shape = (items, *tensor.shape[1:]) if tensor.shape and tensor.shape[0] == 1 else (items, *tensor.shape)
     board_v, host_v, lite_v = (_as_array(raw, tensor) for raw in (board, host, litert))
     if not (board_v.size == host_v.size == lite_v.size == int(np.prod(shape))):
         raise CheckFailed(f"{pack.model.name}: the board wrote {board_v.size} output values, the host "
