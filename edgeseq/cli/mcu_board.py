@@ -16,8 +16,12 @@ def show_board(document: dict) -> None:
         for kernels, run in pack["kernels"].items():
             sizes, outputs = run["sizes"], run["outputs"]
             differing = outputs["values_differing_from_host_tflm"]
-            exact = ("bit-exact" if outputs["bit_exact_with_host_tflm"]
-                     else f"≤{outputs['max_lsb_vs_host_tflm']} LSB ({differing} values)")
+            if outputs["bit_exact_with_host_tflm"]:
+                exact = "bit-exact"
+            elif outputs["max_lsb_vs_host_tflm"] is None:  # an fp32 model: no int8 step to count in
+                exact = f"max abs {fmt(outputs['max_abs_vs_host_tflm'])} ({differing} values)"
+            else:
+                exact = f"≤{outputs['max_lsb_vs_host_tflm']} LSB ({differing} values)"
             arena = run.get("arena", {}).get("minimum_bytes")
             table.add_row(pack["artifact"], kernels, f"{sizes['flash_bytes']:,} ({sizes['model_bytes']:,})",
                           f"{sizes['ram_bytes']:,} ({sizes['arena_bytes']:,})", f"{arena:,}" if arena else "-",
