@@ -9,6 +9,7 @@ import typer
 
 from .. import manifest as manifest_file
 from .. import registry
+from ..errors import InputError
 from ..targets.mcu import PACK_RULE
 from . import validate
 from .app import JsonOption, command, emit_json, err, fmt, out
@@ -114,6 +115,9 @@ def mcu(
     from ..targets.mcu import arena, build  # noqa: PLC0415
 
     target.require_extra()
+    if tflm_source is not None and not tflm_source.is_dir():
+        raise InputError(f"--tflm-source {str(tflm_source)[:200]}: not a directory (TFLM's source tarballs "
+                         "or a prepared tflite-micro tree)")
     if core is not None:  # before minutes of TFLM checks: a missing toolchain or a bad core is one line now
         from ..targets.mcu import cortex_m, toolchain  # noqa: PLC0415
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -72,13 +73,16 @@ def build(pack_dir: Path, board_dir: Path, core: Core, library: Library, step: b
     defines = [f"-DEDGESEQ_ARENA_BYTES={arena_bytes}"] if arena_bytes else []
     cxx = ["arm-none-eabi-g++", *library.cxxflags, *_cpu_flags(library.cxxflags, core), OPTIMIZE, *defines, *include]
     cc = ["arm-none-eabi-gcc", *library.ccflags, *_cpu_flags(library.ccflags, core), OPTIMIZE, *include]
-    objects = []
     sources = [(pack_dir / "model_data.cc", cxx), (board_dir / ("check_step.cc" if step else "check_window.cc"), cxx),
                (board_dir / "startup.c", cc), (board_dir / "semihost.c", cc)]
-    for source, compiler in sources:
-        obj = out / (source.stem + ".o")
-        _run([*compiler, "-c", str(source), "-o", str(obj)], f"compiling {source.name}")
-        objects.append(str(obj))
+    objects = [str(out / (source.stem + ".o")) for source, _ in sources]
+
+    def compile_one(index: int) -> None:
+        source, compiler = sources[index]
+        _run([*compiler, "-c", str(source), "-o", objects[index]], f"compiling {source.name}")
+
+    with ThreadPoolExecutor(max_workers=len(sources)) as pool:  # the compilers run side by side
+        list(pool.map(compile_one, range(len(sources))))
     elf, map_file = out / "fw.elf", out / "fw.map"
     tmp = out / "fw.elf.tmp"
     _run(["arm-none-eabi-g++", *_cpu_flags([], core), "-mthumb", "-nostartfiles", "--specs=nano.specs",
