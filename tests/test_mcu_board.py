@@ -3,7 +3,8 @@ the pack's own files with the board files and TFLM's library (built once, cached
 export's golden inputs, outputs read back and held to the host's TFLM on the same file.
 
 Untrained vanilla int8, window and step (the int8 step file is packed directly: untrained,
-its accuracy gate is noise, and the board check is about kernels, not skill).
+its accuracy gate is noise, and the board check is about kernels, not skill). The TFLM
+library is built on first use (minutes) and cached (tflm_library.py).
 """
 
 import shutil
@@ -25,12 +26,15 @@ CORE = cortex_m.core("cortex-m4")
 
 
 @pytest.fixture(scope="module")
-def packs(tmp_path_factory):
-    """(export directory, window Pack, step Pack) of an untrained int8 vanilla."""
-    from edgeseq.export.pipeline import export_untrained
-
+def packs(quantized_vanilla, tmp_path_factory):
+    """(export directory, window Pack, step Pack) of an untrained int8 vanilla: the session's
+    quantized export (shared with test_quantization), its TFLite files and stored inputs
+    copied, so that the packs written here leave it as it was."""
     directory = tmp_path_factory.mktemp("board-vanilla")
-    export_untrained(registry.get("vanilla"), directory, formats=("tflite",), quantize=("int8",), optimize="size")
+    source = quantized_vanilla / "current" if (quantized_vanilla / "current").is_symlink() else quantized_vanilla
+    for entry in source.resolve().iterdir():
+        if entry.is_file() and entry.suffix in (".tflite", ".npz", ".json"):
+            shutil.copy(entry, directory / entry.name)
     section = manifest.load(directory)["streaming"]
     made = []
     for name, where in (("model.int8.tflite", directory / "mcu"),
