@@ -91,6 +91,7 @@ KINDS: dict[str, dict[str, str]] = {
                "empty file": "{root}/empty.npy", "corrupt file": "{root}/corrupt.npy",
                "damaged archive": "{root}/damaged.npy", "wrong suffix": "{root}/table.csv"},
     "arch": {"unknown value": "nosuch", "empty": ""},
+    "source dir": {"missing path": "{root}/missing", "file-for-directory": "{root}/a_file"},
     "py in": {"missing path": "{root}/missing.py", "directory-for-file": "{root}/a_dir",
               "wrong suffix": "{root}/table.csv", "file-for-directory": "{root}/a_file/x.py"},
     # a TFLite model listed in the command's export, by name or path (mcu --artifact)
@@ -136,6 +137,7 @@ KIND_OF = {
     "out_dir": "out dir", "plot": "png out", "margin": "margin", "artifact": "artifact",
     "atol": "tolerance", "rtol": "tolerance", "check_error_stat": "choice", "optimize": "choice",
     "ort_web": "npm dir", "port": "port", "seconds": "count",
+    "core": "choice", "tflm_source": "source dir",
 }
 KIND_OF_ARGUMENT = {("train", "arch"): "arch", ("export", "arch"): "subject", ("compare", "models"): "model"}
 
@@ -166,13 +168,14 @@ GOOD = {"count": "1", "seed": "0", "text": "4,3,6,6,6", "npy in": "{root}/good.n
         "model": "{base}", "export dir": "{base}", "out dir": "{root}/fresh/out",
         "png out": "{root}/fresh/plot.png", "arch": "vanilla", "subject": "vanilla", "margin": "25%",
         "py in": "{root}/objects.py", "artifact": "model.tflite",
-        "tolerance": "1e-5", "npm dir": str(_ort_web()), "port": "0"}
+        "tolerance": "1e-5", "npm dir": str(_ort_web()), "port": "0",
+        "source dir": "{root}/fresh"}
 GOOD_FOR = {("compare", "--load-outputs"): "{root}/good_outputs.npz",
             ("export", "--calibration-file"): "{root}/good_batch.npy",
             ("export", "--labels"): "{root}/good_labels.npy",
             ("export", "--sequence-length"): "5"}
 GOOD_CHOICE = {"--runtime": "onnx", "--reference": "stored", "--format": "onnx", "--quantize": "none",
-               "--check-error-stat": "median", "--metric": "mae", "--optimize": "size"}
+               "--check-error-stat": "median", "--metric": "mae", "--optimize": "size", "--build": "cortex-m4"}
 
 # command → (arguments, options) of a command line that passes validation; {base} is the
 # export the command runs on.

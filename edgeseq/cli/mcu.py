@@ -7,6 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from .. import manifest as manifest_file
+from .. import registry
+from ..errors import InputError
 from ..targets.mcu import PACK_RULE
 from . import validate
 from .app import JsonOption, command, emit_json, err, fmt, out
@@ -80,6 +83,16 @@ def mcu(
     artifact: Annotated[Optional[str], typer.Option(
         "--artifact", help="The TFLite file to pack (a listed model of DIR, window or step). Default: "
                            f"{PACK_RULE}.")] = None,
+    core: Annotated[Optional[str], typer.Option(
+        "--build", help="Also build the packs into firmware for this core (cortex-m4, cortex-m7, cortex-m55) "
+                        "and run it under QEMU on the stored golden inputs (see docs/mcu.md).")] = None,
+    tflm_source: Annotated[Optional[Path], typer.Option(
+        "--tflm-source", envvar="EDGESEQ_TFLM_SOURCE",
+        help="TFLM's sources at the pinned commits: a directory of git-archive tarballs or a prepared "
+             "tflite-micro tree. Default: fetched with git at first use.")] = None,
+    reference_kernels: Annotated[bool, typer.Option(
+        "--reference-kernels", help="With --build, also build with TFLM's reference kernels: CMSIS-NN's "
+                                    "speed-up in instructions per inference.")] = False,
     as_json: JsonOption = False,
 ):
     """Check every TFLite artifact on TensorFlow Lite Micro (int8 first) and write a C pack.
@@ -93,14 +106,40 @@ def mcu(
     the streaming loop); the report goes to the manifest. Exit 1 if any fails parity.
     Needs the [mcu] extra.
     """
+    from ..targets import mcu as target  # noqa: PLC0415
     from ..targets.mcu import build  # noqa: PLC0415
 
+    target.require_extra()
+    if tflm_source is not None and not tflm_source.is_dir():
+        raise InputError(f"--tflm-source {str(tflm_source)[:200]}: not a directory (TFLM's source tarballs "
+                         "or a prepared tflite-micro tree)")
+    if core is not None:  # before minutes of TFLM checks: a missing toolchain or a bad core is one line now
+        from ..targets.mcu import cortex_m, toolchain  # noqa: PLC0415
+
+        cortex_m.core(core)
+        toolchain.require()
     log = lambda m: err.print(m, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
     document = build.check_export(directory, margin, samples, seed, reference, artifact, log)
+    if core is not None:
+        from ..targets.mcu import on_board  # noqa: PLC0415
+
+        kernels = ("cmsis_nn", "reference") if reference_kernels else ("cmsis_nn",)
+        problem = registry.problem_from_manifest(manifest_file.load(directory))
+        document["on_board"] = {core: on_board.run(directory, core, kernels, tflm_source, problem, log)}
     if as_json:
         emit_json(document)
     else:
         show(directory, document)
+        if core is not None:
+            from .mcu_board import show_board  # noqa: PLC0415
+
+            show_board(document["on_board"][core])
+    if core is not None and not document["on_board"][core]["within_lsb"]:
+        from ..targets.mcu import on_board  # noqa: PLC0415
+
+        err.print(f"[red]on {core} the outputs differ from the host's TFLM by more than "
+                  f"{on_board.MAX_LSB} LSB[/]", highlight=False)
+        raise typer.Exit(1)
     if not all(r["passed"] for r in build.results(document)):
         failed = next(r for r in build.results(document) if not r["passed"])
         err.print(f"[red]TFLM parity failed[/]: {failed['artifact']}: {failed['reason']}",

@@ -4,6 +4,11 @@ One job a file: `flatbuffer` reads a .tflite graph, `compatibility` refuses what
 run, `tflm_worker` runs TFLM in a child process (parity and arena tries), `arena` bisects the
 smallest arena (MACs come from edgeseq.measure.flops), `vela` asks Arm's compiler for its estimate, `pack`
 writes the C sources and `build` puts them together for `edgeseq mcu`.
+
+On a Cortex-M (`edgeseq mcu --build`): `cortex_m` names the cores and their QEMU boards,
+`toolchain` finds the Arm toolchain, `tflm_source` and `tflm_library` make TFLM's library
+at pinned commits (cached), `firmware` builds a pack with the `board/` files into an ELF,
+`qemu_run` runs it, `host_twin` runs the same inputs on the host, `on_board` compares.
 """
 
 from __future__ import annotations
