@@ -280,6 +280,24 @@ def test_parity_has_a_web_row_and_one_that_cannot_run_is_reported_not_failed(van
     assert len(said) == 1 and "Chromium" in said[0], without.stderr
 
 
+def test_parity_of_an_export_with_a_page_reports_its_web_row_without_gating_it(vanilla_web):
+    """Not asked for (no --web), the page of an export that has one is checked too, as a row
+    edgeseq adds on its own: reported with gated false, never a failure; --no-web: none."""
+    directory, _ = vanilla_web
+    run = lambda *flags: subprocess.run([sys.executable, "-m", "edgeseq", "parity", str(directory),  # noqa: E731
+                                         "--reference", "stored", "--json", *flags],
+                                        capture_output=True, text=True, timeout=600)
+    auto = run()
+    assert auto.returncode == 0, auto.stderr
+    document = json.loads(auto.stdout)
+    (window,) = [r for r in document["results"] if r["runtime"] == "web"]
+    assert window["gated"] is False and window["passed"]
+    assert all(r.get("gated") is False for r in document["streaming"]["results"] if r["runtime"] == "web")
+    none = run("--no-web")
+    assert none.returncode == 0, none.stderr
+    assert not [r for r in json.loads(none.stdout)["results"] if r["runtime"] == "web"]
+
+
 def test_bench_web_row_times_the_page_and_its_floor(vanilla_web, monkeypatch):
     from edgeseq.targets.web import bench_row
 

@@ -55,8 +55,10 @@ def reference_runner(directory: Path, manifest: dict, reference: str, log=_quiet
 
 
 def parity_of(directory: Path, manifest: dict, samples: int, seed: int, reference: str, log=_quiet,
-              web: bool = False) -> dict:
-    """Every artifact of the export against Keras (or its stored outputs), step models streamed too."""
+              web: bool | None = None) -> dict:
+    """Every artifact of the export against Keras (or its stored outputs), step models streamed too.
+    `web`: True runs the export's page in Chromium as a gated row, False never; None (auto)
+    runs it when the export has a page (`edgeseq web DIR` wrote DIR/web), reported, not gated."""
     from ..checks.parity import Tolerance, check  # noqa: PLC0415
 
     problem = registry.problem_from_manifest(manifest)
@@ -77,12 +79,12 @@ def parity_of(directory: Path, manifest: dict, samples: int, seed: int, referenc
                                                 max(samples, 200), seed, stored=ref.runtime != "keras")
     if streams is not None:  # step models beside the window ones; both must pass
         report |= {"streaming": streams, "passed": report["passed"] and streams["passed"]}
-    if not web:
+    if web is False or (web is None and not (Path(directory) / "web").exists()):
         return report
     from ..targets.web import parity_row  # noqa: PLC0415 - the browser row (reported when it cannot run)
 
     return parity_row.merge(report, parity_row.web_parity(directory, manifest, problem, ref, tolerance,
-                                                          samples, seed))
+                                                          samples, seed), gated=web is True)
 
 
 def _openvino_beside(directory: Path, windows: list[dict]) -> tuple[list, list]:

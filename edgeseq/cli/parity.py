@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -31,10 +31,11 @@ def parity(
         "--per-layer", help="Also every Keras layer's output against the tensors of the same layer in each "
                             "fp32 artifact (onnx, tflite, ort, OpenVINO), and the first layer over "
                             "tolerance (needs TensorFlow).")] = False,
-    web: Annotated[bool, typer.Option(
-        "--web", help="Also the export's page in headless Chromium (onnxruntime-web; the [web] extra, a "
-                      "Chromium and onnxruntime-web's files): a web row, or one line saying why it did not run "
-                      "(never a failure).")] = False,
+    web: Annotated[Optional[bool], typer.Option(
+        "--web/--no-web", help="The export's page in headless Chromium (onnxruntime-web; the [web] extra, a "
+                               "Chromium and onnxruntime-web's files) as a gated web row, or one line saying why "
+                               "it did not run. Default: a reported, not gated, row when the export has a page "
+                               "(`edgeseq web DIR`); --no-web: none.", show_default=False)] = None,
     as_json: JsonOption = False,
 ):
     """Compare every exported artifact with Keras on the same generated inputs.

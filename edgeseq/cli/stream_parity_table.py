@@ -35,5 +35,6 @@ def show(report: dict) -> None:
                       long_cell(r["long_stream"]),
                       "yes" if r["reset_exact"] else "[red]no[/]", fmt(r["decision_agreement"], ".3f"),
                       fmt(r["metric"]["value"], ".4f"),
-                      "[green]yes[/]" if r["passed"] else f"[red]no[/] {escape(r.get('reason', ''))}")
+                      ("[green]yes[/]" if r["passed"] else f"[red]no[/] {escape(r.get('reason', ''))}")
+                      + (" [yellow](not gated)[/]" if r.get("gated") is False else ""))
     out.print(table)
